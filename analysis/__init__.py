@@ -1,0 +1,1 @@
+"""Weights, design-based estimates and indicators versus targets (pure functions, no web imports)."""

@@ -1,0 +1,61 @@
+"""The app factory: `create_app(settings)` builds engine, catalogue, templates and routers.
+
+Nothing is built at import time, so tests create as many apps as they like, each on its own database.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
+
+from server import store
+from server.catalog import load_catalog
+from server.db import make_engine, migrate
+from server.errors import HANDLERS
+from server.render import STATIC, make_templates
+from server.routes import api, home, respond
+from server.settings import Settings
+
+
+class CachedStatic(StaticFiles):
+    """Static files with a one-year cache: URLs carry a content fingerprint (see render.static_url)."""
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
+    """Migrate the schema, load villages and publish the questionnaires; returns (engine, catalog)."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        with settings.villages_csv.open(encoding="utf-8-sig", newline="") as fh:
+            store.load_villages(session, csv.DictReader(fh))
+        catalog = load_catalog(session, settings.definitions_dir)
+    return engine, catalog
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
+    settings = settings or Settings()
+    engine, catalog = prepare_database(settings)
+    app = FastAPI(title="村声 cunsheng", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  exception_handlers=HANDLERS)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.catalog = catalog
+    app.state.templates = make_templates()
+    app.state.secret = settings.resolved_secret()
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.include_router(home.router)
+    app.include_router(respond.router)
+    app.include_router(api.router)
+    return app

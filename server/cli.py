@@ -1,0 +1,42 @@
+"""The `cunsheng` command line: one dispatcher, each sub-command imported only when it runs.
+
+Must not import the web framework, the database layer or statsmodels at module level:
+`cunsheng estimate` is a hot path as a whole process and only pays for `analysis`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: cunsheng <command> [options]
+
+commands:
+  serve      start the web server (applies migrations, loads the bundled questionnaires)
+  init-db    create or upgrade the database schema and load the questionnaires
+  check      compile every questionnaire definition and report errors
+  estimate   design-based estimates from a CSV or Parquet file (see docs/analysis_cli.md)
+
+Run `cunsheng <command> --help` for the options of a command."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a sub-command; return its exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "estimate":
+        from analysis.cli import main as estimate_main
+
+        return estimate_main(rest)
+    if command in ("serve", "init-db", "check"):
+        from server.commands import run
+
+        return run(command, rest)
+    print(f"cunsheng: 未知命令 unknown command '{command}'\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""`cunsheng serve`, `init-db` and `check`: the server-side commands, run through `server.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from server.settings import Settings
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import inspect
+    from sqlmodel import Session
+
+    from server.catalog import check_files, definition_files
+    from server.db import make_engine
+
+    files: list[Path] = []
+    for item in args.paths or [settings.definitions_dir]:
+        path = Path(item)
+        if not path.exists():
+            print(f"cunsheng check: 找不到文件或目录 {path}", file=sys.stderr)
+            return 2
+        files.extend(definition_files(path) if path.is_dir() else [path])
+    engine = make_engine(settings.database_url)
+    has_db = "survey_version" in inspect(engine).get_table_names()
+    with Session(engine) as session:
+        problems = check_files(session if has_db else None, files)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"cunsheng check: {len(problems)} 个问题，{len(files)} 个问卷定义。", file=sys.stderr)
+        return 1
+    for path in files:
+        print(f"通过 ok  {path}")
+    return 0
+
+
+def _init_db(settings: Settings) -> int:
+    from server.app import prepare_database
+
+    _, catalog = prepare_database(settings)
+    for name, pub in catalog.current.items():
+        print(f"{name}: 第 {pub.number} 版 ({pub.survey.sha256[:12]})  {pub.survey.title}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(settings)
+    print(f"村声 cunsheng: http://{args.host or settings.host}:{args.port or settings.port}/")
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, proxy_headers=True)
+    return 0
+
+
+def run(command: str, argv: list[str]) -> int:
+    """Run one of the server commands with its own options."""
+    parser = argparse.ArgumentParser(prog=f"cunsheng {command}")
+    if command == "serve":
+        parser.add_argument("--host", help="listen address (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, help="port (default 8000)")
+    if command == "check":
+        parser.add_argument("paths", nargs="*", help="definition files or folders (default: the bundled ones)")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    from surveys.errors import DefinitionInvalid
+
+    try:
+        if command == "check":
+            return _check(args, settings)
+        if command == "init-db":
+            return _init_db(settings)
+        return _serve(args, settings)
+    except DefinitionInvalid as exc:
+        print(exc, file=sys.stderr)
+        print("问卷定义有错误，服务器未启动。请修改后运行 `cunsheng check`。", file=sys.stderr)
+        return 1

@@ -1,0 +1,68 @@
+"""Annotated dependencies that resolve a request's context: session, questionnaire, draft, village.
+
+Routes declare what they need (`session: SessionDep, pub: SurveyDep`) and stay guard clauses,
+one domain call and one render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from server import store
+from server.catalog import Catalog, Published
+from server.errors import P, Problem
+from server.tables import Draft
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def get_survey(survey: str, catalog: CatalogDep) -> Published:
+    """The current version of the questionnaire named in the path."""
+    published = catalog.current.get(survey)
+    if published is None:
+        raise Problem(P.SURVEY_NOT_FOUND, survey=survey)
+    return published
+
+
+SurveyDep = Annotated[Published, Depends(get_survey)]
+
+
+def cookie_name(survey: str) -> str:
+    return f"cs_{survey}"
+
+
+def get_draft(request: Request, survey: str, session: SessionDep) -> Draft | None:
+    """The respondent's draft for this questionnaire, from the resume cookie."""
+    return store.draft_by_token(session, survey, request.cookies.get(cookie_name(survey)))
+
+
+DraftDep = Annotated[Draft | None, Depends(get_draft)]
+
+
+def form_token(request: Request, draft: Draft) -> str:
+    """The anti-forgery token of a draft's forms (HMAC of the draft's secret token)."""
+    return hmac.new(request.app.state.secret.encode(), draft.token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def check_form_token(request: Request, draft: Draft, sent: str | None) -> None:
+    """Reject a post whose token (form field or htmx header) does not belong to the draft."""
+    token = sent or request.headers.get("X-CSRF-Token", "")
+    if not hmac.compare_digest(token, form_token(request, draft)):
+        raise Problem(P.FORM_EXPIRED)

@@ -1,0 +1,94 @@
+"""The one catalogue of request problems and the one handler that renders them.
+
+Each problem has a stable code (tests assert on it), an HTTP status and a Chinese message template.
+The JSON API answers `{code, message, details}`; pages render the same problem for people.
+Invalid answers are not exceptions: they are a dict shown next to the fields (see surveys.answers).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+
+class P(Enum):
+    """Problem codes: (code, HTTP status, message template)."""
+
+    NOT_FOUND = ("not_found", 404, "页面不存在。请检查链接是否完整。")
+    SURVEY_NOT_FOUND = ("survey.not_found", 404, "找不到问卷“{survey}”。请检查链接，或回到首页选择问卷。")
+    VERSION_NOT_FOUND = ("survey.version_not_found", 422, "问卷“{survey}”没有第 {version} 版。")
+    VILLAGE_NOT_FOUND = ("village.not_found", 404, "村（社区）代码“{village}”不存在，请检查链接或重新选择。")
+    PAGE_NOT_FOUND = ("page.not_found", 404, "问卷中没有这一页，请从头开始或用恢复码继续。")
+    RESUME_CODE_INVALID = ("draft.resume_code_invalid", 404, "恢复码“{resume_code}”无效，或这份问卷已经提交。请检查后重新输入。")
+    FORM_EXPIRED = ("request.form_expired", 403, "页面已过期，请回到问卷重新打开。您已保存的答案不会丢失。")
+    REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确：{summary}")
+    ANSWERS_INVALID = ("response.answers_invalid", 422, "有 {count} 个答案不符合问卷要求，请逐项修改。")
+    INSTANCE_CONFLICT = (
+        "response.instance_conflict",
+        409,
+        "实例编号 {instance_id} 已经提交过内容不同的答卷。同一份答卷重发时内容必须完全相同；新的答卷请使用新的实例编号。",
+    )
+    METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "不支持这种请求方式。")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+    @property
+    def status(self) -> int:
+        return self.value[1]
+
+
+class Problem(Exception):
+    """Raise this (never a bare HTTPException) from routes and dependencies."""
+
+    def __init__(self, problem: P, details: dict[str, Any] | None = None, **fields: Any):
+        self.problem = problem
+        self.fields = fields
+        self.details = details if details is not None else fields
+        self.message = problem.value[2].format(**fields)
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.problem.code, "message": self.message, "details": self.details}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def handle_problem(request: Request, exc: Exception) -> Response:
+    """Render a Problem as JSON for the API and as a Chinese page for people."""
+    assert isinstance(exc, Problem)
+    if _wants_json(request):
+        return JSONResponse(exc.body(), status_code=exc.problem.status)
+    from server.render import render
+
+    return render(request, "problem.html", {"problem": exc}, status_code=exc.problem.status)
+
+
+async def handle_http(request: Request, exc: Exception) -> Response:
+    """Map framework 404/405 into the catalogue."""
+    status = getattr(exc, "status_code", 500)
+    problem = P.METHOD_NOT_ALLOWED if status == 405 else P.NOT_FOUND
+    return await handle_problem(request, Problem(problem))
+
+
+async def handle_validation(request: Request, exc: Exception) -> Response:
+    """FastAPI's request validation errors become request.invalid with each field listed."""
+    assert isinstance(exc, RequestValidationError)
+    details = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+    summary = "；".join(f"{k}: {v}" for k, v in details.items())
+    return await handle_problem(request, Problem(P.REQUEST_INVALID, details=details, summary=summary))
+
+
+HANDLERS: dict[Any, Any] = {
+    Problem: handle_problem,
+    HTTPException: handle_http,
+    RequestValidationError: handle_validation,
+}

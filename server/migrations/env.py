@@ -1,0 +1,11 @@
+"""Alembic environment: runs migrations on the connection handed over by `server.db.migrate`."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from server import tables  # noqa: F401  (registers the tables on the metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,56 @@
+"""Templates and the few helpers every page uses: one Jinja environment, htmx detection, static URLs.
+
+`render` is the only way a route produces HTML. It sets `Vary: HX-Request` because the same URL
+answers a full page to a plain request and a partial to an htmx request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from server.settings import ROOT
+from surveys.kinds import KINDS
+
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+def is_htmx(request: Request) -> bool:
+    """True for a request made by htmx (not for a history restore, which wants the full page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+@cache
+def _fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    """URL of a static file with a content fingerprint, so it can be cached for a year."""
+    return f"/static/{name}?v={_fingerprint(STATIC / name)}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals["static_url"] = static_url
+    templates.env.globals["kinds"] = KINDS
+    templates.env.trim_blocks = True
+    templates.env.lstrip_blocks = True
+    return templates
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render a template (full page or partial) with the request's shared context."""
+    templates: Jinja2Templates = request.app.state.templates
+    response = templates.TemplateResponse(request, name, {"htmx": is_htmx(request), **context},
+                                          status_code=status_code, headers=headers)
+    response.headers["Vary"] = "HX-Request"
+    return response

@@ -1,0 +1,60 @@
+"""Typed settings for cunsheng, read from the environment (prefix CUNSHENG_) or a `.env` file.
+
+Every field has a description (a test checks it). Nothing here opens a file or a connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Deployment settings; defaults give the embedded SQLite server with the bundled questionnaires."""
+
+    model_config = SettingsConfigDict(env_prefix="CUNSHENG_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'instance' / 'cunsheng.db'}",
+        description="SQLAlchemy URL: sqlite:///path (embedded default) or postgresql://user@host/db.",
+    )
+    definitions_dir: Path = Field(
+        default=ROOT / "surveys" / "definitions",
+        description="Folder of questionnaire definitions (*.yaml) loaded and published at start.",
+    )
+    villages_csv: Path = Field(
+        default=ROOT / "server" / "data" / "villages.csv",
+        description="CSV of villages (code,name,township,area) loaded at start; area is urban or rural.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Secret for form tokens; when empty a random key is kept in instance/secret_key.",
+    )
+    instance_dir: Path = Field(
+        default=ROOT / "instance",
+        description="Folder for local state of the embedded default (SQLite file, generated secret).",
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Mark cookies Secure (set true behind HTTPS)."
+    )
+    draft_days: int = Field(
+        default=30, ge=1, description="Days a respondent's resume cookie stays valid."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `cunsheng serve` listens on.")
+    port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
+
+    def resolved_secret(self) -> str:
+        """The configured secret, or one generated once and kept in the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text().strip()

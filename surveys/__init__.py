@@ -1,0 +1,1 @@
+"""Questionnaire definitions: load -> compile -> validate answers (pure Python, imports nothing of ours)."""

@@ -1,0 +1,158 @@
+"""Conditions (`show_if`, `end_if`, constraint `check`): parsed with Python's own `ast`, compiled to closures.
+
+Only a small, safe subset is accepted: comparisons, and/or/not, constants, question names and the
+functions `selected`, `answered`, `count`. A comparison involving an unanswered, hidden or special
+("don't know"/"refuse") answer is false. Nothing here knows about questions' kinds: the compiler
+checks references and types using `Condition.uses`.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FUNCTIONS = ("selected", "answered", "count")
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+class ExpressionError(ValueError):
+    """The text is not a valid condition; the message is Chinese and says why."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a condition sees: the answers so far and which codes are special per variable."""
+
+    answers: Mapping[str, Any]
+    specials: Mapping[str, frozenset[int]]
+
+    def raw(self, name: str) -> Any:
+        return self.answers.get(name)
+
+    def ordinary(self, name: str) -> Any:
+        """The answer, or None when it is missing or a special code."""
+        value = self.answers.get(name)
+        if value is None or value == [] or value == "":
+            return None
+        if isinstance(value, int) and value in self.specials.get(name, frozenset()):
+            return None
+        return value
+
+
+Fn = Callable[[Env], Any]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled condition; `uses` lists (how, name) for every question it reads."""
+
+    source: str
+    uses: tuple[tuple[str, str], ...]
+    fn: Fn
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(name for _, name in self.uses)
+
+    def __call__(self, env: Env) -> bool:
+        try:
+            return bool(self.fn(env))
+        except TypeError:
+            return False
+
+
+def compile_condition(text: str) -> Condition:
+    """Parse and compile a condition, or raise ExpressionError."""
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"语法错误（{exc.msg}）") from None
+    uses: list[tuple[str, str]] = []
+    fn = _build(tree.body, uses)
+    return Condition(source=str(text), uses=tuple(uses), fn=fn)
+
+
+def _build(node: ast.AST, uses: list[tuple[str, str]]) -> Fn:
+    if isinstance(node, ast.BoolOp):
+        parts = [_build(v, uses) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _build(node.operand, uses)
+        return lambda env: not inner(env)
+    if isinstance(node, ast.Compare):
+        return _build_compare(node, uses)
+    if isinstance(node, ast.Call):
+        return _build_call(node, uses)
+    if isinstance(node, ast.Name):
+        uses.append(("compare", node.id))
+        name = node.id
+        return lambda env: env.ordinary(name)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        negative = -node.operand.value  # type: ignore[operator]
+        return lambda env: negative
+    raise ExpressionError(f"不支持 `{ast.unparse(node)}`；只能使用比较、and/or/not 和 {', '.join(FUNCTIONS)}()")
+
+
+def _build_compare(node: ast.Compare, uses: list[tuple[str, str]]) -> Fn:
+    operands = [_build(node.left, uses)] + [_build(c, uses) for c in node.comparators]
+    ops = []
+    for op in node.ops:
+        if type(op) not in _COMPARE:
+            raise ExpressionError(f"不支持运算符 `{ast.unparse(node)}`；请用 == != < <= > >= 或 selected()")
+        ops.append(_COMPARE[type(op)])
+
+    def compare(env: Env) -> bool:
+        values = [o(env) for o in operands]
+        if any(v is None for v in values):
+            return False
+        return all(op(a, b) for op, a, b in zip(ops, values, values[1:], strict=False))
+
+    return compare
+
+
+def _build_call(node: ast.Call, uses: list[tuple[str, str]]) -> Fn:
+    func = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+    if func not in FUNCTIONS:
+        raise ExpressionError(f"未知函数 `{func}()`；可用：{', '.join(FUNCTIONS)}()")
+    if node.keywords or not node.args or not isinstance(node.args[0], ast.Name):
+        raise ExpressionError(f"`{func}()` 的第一个参数必须是问题名称")
+    name = node.args[0].id
+    uses.append((func, name))
+    if func == "answered":
+        if len(node.args) != 1:
+            raise ExpressionError("`answered()` 只接受一个问题名称")
+        return lambda env: env.raw(name) not in (None, "", [])
+    if func == "count":
+        if len(node.args) != 1:
+            raise ExpressionError("`count()` 只接受一个问题名称")
+        return lambda env: len(v) if isinstance(v := env.ordinary(name), list) else (0 if v is None else 1)
+    codes = []
+    for arg in node.args[1:]:
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, int)):
+            raise ExpressionError("`selected()` 的选项代码必须是整数，例如 selected(q5, 1, 2)")
+        codes.append(arg.value)
+    if not codes:
+        raise ExpressionError("`selected()` 需要至少一个选项代码，例如 selected(q5, 1)")
+    wanted = frozenset(codes)
+
+    def selected(env: Env) -> bool:
+        value = env.raw(name)
+        chosen = value if isinstance(value, list) else [value]
+        return any(c in wanted for c in chosen)
+
+    return selected

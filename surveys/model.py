@@ -1,0 +1,141 @@
+"""The compiled questionnaire: frozen, typed objects that every other part of cunsheng reads.
+
+Produced only by `surveys.compiler`; never built by hand elsewhere. Holds no I/O and no rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from surveys.expr import Condition
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: int
+    label: str
+    label_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Special:
+    """A "don't know" / "refuse" code: stored as its code, never as missing."""
+
+    key: str
+    code: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a Likert matrix; each row is a variable of its own."""
+
+    name: str
+    label: str
+    label_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    kind: str
+    label: str
+    page: str
+    label_en: str | None = None
+    help: str | None = None
+    required: bool = True
+    special: tuple[Special, ...] = ()
+    show_if: Condition | None = None
+    indicators: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    exclusive: frozenset[int] = frozenset()
+    min_choices: int | None = None
+    max_choices: int | None = None
+    rows: tuple[Row, ...] = ()
+    min: Any = None
+    max: Any = None
+    unit: str | None = None
+    decimals: int = 1
+    max_length: int = 200
+    top: int | None = None
+
+    @property
+    def special_codes(self) -> frozenset[int]:
+        return frozenset(s.code for s in self.special)
+
+    def choice_label(self, code: int) -> str | None:
+        for c in self.choices:
+            if c.code == code:
+                return c.label
+        for s in self.special:
+            if s.code == code:
+                return s.label
+        return None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The stored variable names: the rows of a matrix, else the question itself."""
+        if self.kind == "note":
+            return ()
+        return tuple(r.name for r in self.rows) if self.kind == "matrix" else (self.name,)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    check: Condition
+    message: str
+    on: str
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    title: str
+    questions: tuple[Question, ...]
+    intro: str | None = None
+    show_if: Condition | None = None
+    sensitive: bool = False
+    end_if: Condition | None = None
+    end_message: str | None = None
+    constraints: tuple[Constraint, ...] = ()
+
+
+@dataclass(frozen=True)
+class Survey:
+    """One compiled questionnaire version."""
+
+    name: str
+    title: str
+    pages: tuple[Page, ...]
+    sha256: str
+    source: str
+    file: str
+    title_en: str | None = None
+    organiser: str | None = None
+    audience: str | None = None
+    minutes: int | None = None
+    intro: str = ""
+    thanks: str = ""
+    specials: tuple[Special, ...] = ()
+    _by_var: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def questions(self) -> Iterator[Question]:
+        for page in self.pages:
+            yield from page.questions
+
+    def question_of(self, variable: str) -> Question | None:
+        """The question that stores `variable` (a matrix row maps to its matrix)."""
+        return self._by_var.get(variable)
+
+    def page(self, name: str) -> Page | None:
+        return next((p for p in self.pages if p.name == name), None)
+
+    def page_index(self, name: str) -> int:
+        return next(i for i, p in enumerate(self.pages) if p.name == name)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(v for q in self.questions() for v in q.variables)

@@ -1,0 +1,87 @@
+"""The raw shape of a definition file, checked by pydantic before the compiler reads meaning into it.
+
+Only structure lives here (which keys exist, their types); references, kinds and logic are the
+compiler's job. Unknown keys are rejected so that a typo never silently drops a rule.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class RawChoice(_Strict):
+    code: int
+    label: str
+    label_en: str | None = None
+
+
+class RawSpecial(_Strict):
+    code: int = Field(lt=0)
+    label: str
+
+
+class RawRow(_Strict):
+    name: str = Field(pattern=NAME)
+    label: str
+    label_en: str | None = None
+
+
+class RawQuestion(_Strict):
+    name: str = Field(pattern=NAME)
+    kind: str
+    label: str
+    label_en: str | None = None
+    help: str | None = None
+    required: bool = True
+    special: list[str] = []
+    show_if: str | None = None
+    indicators: list[str] = []
+    choices: str | list[RawChoice] | None = None
+    exclusive: list[int] | None = None
+    min_choices: int | None = Field(default=None, ge=1)
+    max_choices: int | None = Field(default=None, ge=1)
+    rows: list[RawRow] | None = None
+    min: int | float | str | None = None
+    max: int | float | str | None = None
+    unit: str | None = None
+    decimals: int | None = Field(default=None, ge=0, le=6)
+    max_length: int | None = Field(default=None, ge=1)
+    top: int | None = Field(default=None, ge=1)
+
+
+class RawConstraint(_Strict):
+    check: str
+    message: str
+    on: str
+
+
+class RawPage(_Strict):
+    name: str = Field(pattern=NAME)
+    title: str
+    intro: str | None = None
+    show_if: str | None = None
+    sensitive: bool = False
+    end_if: str | None = None
+    end_message: str | None = None
+    constraints: list[RawConstraint] = []
+    questions: list[RawQuestion] = Field(min_length=1)
+
+
+class RawSurvey(_Strict):
+    name: str = Field(pattern=NAME)
+    title: str
+    title_en: str | None = None
+    organiser: str | None = None
+    audience: str | None = None
+    minutes: int | None = Field(default=None, ge=1)
+    intro: str = ""
+    thanks: str = ""
+    special_codes: dict[str, RawSpecial] = {}
+    choice_lists: dict[str, list[RawChoice]] = {}
+    pages: list[RawPage] = Field(min_length=1)
