@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from server import store
 from server.catalog import Catalog, Published
@@ -66,3 +67,17 @@ def check_form_token(request: Request, draft: Draft, sent: str | None) -> None:
     token = sent or request.headers.get("X-CSRF-Token", "")
     if not hmac.compare_digest(token, form_token(request, draft)):
         raise Problem(P.FORM_EXPIRED)
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that handlers can be plain (threadpool) functions:
+    a handler that queries the database must never block the loop while waiting for a connection."""
+    return await request.form()
+
+
+async def read_body(request: Request) -> bytes:
+    return await request.body()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+BodyDep = Annotated[bytes, Depends(read_body)]

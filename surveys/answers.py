@@ -116,10 +116,10 @@ def _check_constraints(survey: Survey, page: Page, merged: Mapping[str, Any], er
     out: Errors = {}
     env = make_env(survey, merged)
     for c in page.constraints:
-        if c.on in errors or any(env.ordinary(n) is None for n in c.check.names):
+        if c.question in errors or any(n in errors or env.ordinary(n) is None for n in c.check.names):
             continue
         if not c.check(env):
-            out[c.on] = c.message
+            out[c.question] = c.message
     return out
 
 

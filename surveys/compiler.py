@@ -157,11 +157,11 @@ def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
     constraints = []
     for c in page.constraints:
         check = _condition(ctx, where, "constraints.check", c.check, last + 1)
-        if c.on not in {v for q in questions for v in q.variables}:
-            ctx.add(DefErr.UNKNOWN_REFERENCE, where, field="constraints.on", ref=c.on,
-                    hint=did_you_mean(c.on, [v for q in questions for v in q.variables]) or "（须为本页的问题）")
+        if c.question not in {v for q in questions for v in q.variables}:
+            ctx.add(DefErr.UNKNOWN_REFERENCE, where, field="constraints.question", ref=c.question,
+                    hint=did_you_mean(c.question, [v for q in questions for v in q.variables]) or "（须为本页的问题）")
         if check is not None:
-            constraints.append(Constraint(check, c.message, c.on))
+            constraints.append(Constraint(check, c.message, c.question))
     if page.sensitive:
         for q in questions:
             if q.kind != "note" and q.required and "refuse" not in {s.key for s in q.special}:
@@ -278,7 +278,8 @@ def _condition(ctx: _Ctx, where: str, fieldname: str, text: str | None, before: 
     ok = True
     for how, ref in cond.uses:
         if ref not in ctx.order:
-            ctx.add(DefErr.UNKNOWN_REFERENCE, where, field=fieldname, ref=ref, hint=did_you_mean(ref, ctx.order))
+            earlier = [n for n, pos in ctx.order.items() if pos < before]
+            ctx.add(DefErr.UNKNOWN_REFERENCE, where, field=fieldname, ref=ref, hint=did_you_mean(ref, earlier))
             ok = False
         elif ctx.order[ref] >= before:
             ctx.add(DefErr.FORWARD_REFERENCE, where, field=fieldname, ref=ref)

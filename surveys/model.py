@@ -87,7 +87,7 @@ class Question:
 class Constraint:
     check: Condition
     message: str
-    on: str
+    question: str
 
 
 @dataclass(frozen=True)

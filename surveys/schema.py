@@ -58,7 +58,7 @@ class RawQuestion(_Strict):
 class RawConstraint(_Strict):
     check: str
     message: str
-    on: str
+    question: str
 
 
 class RawPage(_Strict):

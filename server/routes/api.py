@@ -12,12 +12,12 @@ import json
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from server import store
-from server.deps import CatalogDep, SessionDep, SurveyDep
+from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, Problem
 from server.flow import payload_hash
 from server.tables import Response
@@ -44,9 +44,9 @@ def _response_json(row: Response, number: int) -> dict[str, Any]:
             "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
 
 
-async def _read_payload(request: Request) -> tuple[dict[str, Any], ResponseIn]:
+def _read_payload(raw: bytes) -> tuple[dict[str, Any], ResponseIn]:
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise Problem(P.REQUEST_INVALID, details={"body": "不是有效的 JSON"}, summary="请求体不是有效的 JSON。") from None
     if not isinstance(body, dict):
@@ -70,8 +70,8 @@ def get_definition(pub: SurveyDep) -> dict[str, Any]:
 
 
 @router.post("/surveys/{survey}/responses")
-async def post_response(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep) -> JSONResponse:
-    body, payload = await _read_payload(request)
+def post_response(raw: BodyDep, session: SessionDep, catalog: CatalogDep, pub: SurveyDep) -> JSONResponse:
+    body, payload = _read_payload(raw)
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)

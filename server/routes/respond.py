@@ -13,7 +13,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from server import flow, store
 from server.catalog import Published
-from server.deps import CatalogDep, DraftDep, SessionDep, SurveyDep, check_form_token, cookie_name, form_token
+from server.deps import (
+    CatalogDep,
+    DraftDep,
+    FormDep,
+    SessionDep,
+    SurveyDep,
+    check_form_token,
+    cookie_name,
+    form_token,
+)
 from server.errors import P, Problem
 from server.render import is_htmx, render
 from server.tables import Draft
@@ -89,13 +98,12 @@ def _page(request: Request, name: str, draft: Draft, view: flow.PageView) -> Res
 
 
 @router.post("/s/{survey}/p/{page}")
-async def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep,
-                    draft: DraftDep, page: str) -> Response:
+def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep,
+              form: FormDep, page: str) -> Response:
     if draft is None:
         return _see(f"/s/{pub.survey.name}")
     if draft.status == "done":  # double tap, back-button resubmit or retry after a lost reply
         return _see(f"/s/{pub.survey.name}/done")
-    form = await request.form()
     check_form_token(request, draft, str(form.get("csrf", "")))
     published = _draft_survey(catalog, draft)
     target = published.survey.page(page)
@@ -111,11 +119,11 @@ async def post_page(request: Request, session: SessionDep, catalog: CatalogDep, 
 
 
 @router.post("/s/{survey}/p/{page}/refresh")
-async def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep, page: str) -> Response:
+def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep, form: FormDep,
+            page: str) -> Response:
     """htmx: re-apply this page's skip logic to the values being entered (nothing is saved)."""
     if draft is None or draft.status == "done":
         raise Problem(P.FORM_EXPIRED)
-    form = await request.form()
     survey = _draft_survey(catalog, draft).survey
     target = survey.page(page)
     if target is None:

@@ -1,0 +1,100 @@
+"""Confidence intervals: Wald with t on the design df, and R's `svyciprop()` methods for proportions.
+
+- `wald`: estimate -/+ t(1 - alpha/2, df) se, as `confint(svymean(...), df = degf(design))`.
+- `logit` and `xlogit`: expit(logit p -/+ t se / (p (1 - p))). R fits `logit` as an intercept-only
+  quasibinomial `svyglm` and `xlogit` through `svycontrast`; both reduce to this delta-method formula
+  (they agree to ~1e-13 in R).
+- `beta`: Korn & Graubard (1998, Survey Methodology 24:193-201) as `svyciprop(method = "beta")` in
+  survey 4.1: n_eff = p (1 - p) / se^2 times (t(alpha/2, n - 1) / t(alpha/2, df))^2, then the
+  Clopper-Pearson beta quantiles at x = n_eff p.
+- `wilson`: Wilson's score interval (1927) on the same effective sample size without the df factor,
+  with the t critical value on the design df (Dean & Pagano 2015; R >= 4.4 `svyciprop`).
+- `nchs_korn_graubard`: the interval of the NCHS data presentation standards for proportions
+  (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n.
+
+Quantiles come from `scipy.special` (`stdtrit`, `betaincinv`), imported on first use only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+CI_METHODS = ("wald", "logit", "beta", "wilson", "xlogit")
+
+
+def _special() -> Any:
+    import scipy.special
+
+    return scipy.special
+
+
+def t_quantile(prob: float, df: float) -> float:
+    """R's `qt(prob, df)`; `qnorm` for an infinite df, NaN for df <= 0."""
+    special = _special()
+    if df <= 0:
+        return float("nan")
+    if np.isinf(df):
+        return float(special.ndtri(prob))
+    return float(special.stdtrit(df, prob))
+
+
+def _t_vector(prob: float, df: np.ndarray) -> np.ndarray:
+    df = np.asarray(df, dtype=np.float64)
+    return np.where(df > 0, _special().stdtrit(np.maximum(df, 1.0), prob), np.nan)
+
+
+def wald(estimate: np.ndarray, se: np.ndarray, df: float, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """estimate -/+ t se with t on the design df."""
+    t = t_quantile(1 - (1 - level) / 2, df)
+    return estimate - t * se, estimate + t * se
+
+
+def proportion_interval(
+    method: str, p: np.ndarray, se: np.ndarray, n: np.ndarray, df: float, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of `svyciprop(method=...)` for proportions p with standard errors se."""
+    if method == "wald":
+        return wald(p, se, df, level)
+    alpha = 1 - level
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if method in ("logit", "xlogit"):
+            special = _special()
+            half = t_quantile(1 - alpha / 2, df) * se / (p * (1 - p))
+            eta = special.logit(p)
+            return special.expit(eta - half), special.expit(eta + half)
+        n_eff = p * (1 - p) / (se * se)
+        if method == "beta":
+            ratio = _t_vector(alpha / 2, n - 1) / t_quantile(alpha / 2, df)
+            return _clopper_pearson(p, n_eff * ratio * ratio, alpha)
+        if method == "wilson":
+            return _wilson(p, n_eff, t_quantile(1 - alpha / 2, df))
+    raise ValueError(f"unknown interval method {method!r}")
+
+
+def nchs_korn_graubard(
+    p: np.ndarray, se: np.ndarray, n: np.ndarray, df: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The NCHS (Parker et al. 2017) 95% Korn-Graubard interval and the effective sample size it uses."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where((p > 0) & (p < 1) & (se > 0), p * (1 - p) / (se * se), n)
+        n_eff = np.minimum(n_eff, n)
+        t_n = _t_vector(0.975, n - 1)
+        adjusted = np.minimum(n_eff * (t_n / t_quantile(0.975, df)) ** 2, n)
+        low, high = _clopper_pearson(p, adjusted, 0.05)
+    return np.where(p <= 0, 0.0, low), np.where(p >= 1, 1.0, high), n_eff
+
+
+def _clopper_pearson(p: np.ndarray, n_eff: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """qbeta(alpha/2, x, n - x + 1) and qbeta(1 - alpha/2, x + 1, n - x) at x = n p."""
+    special = _special()
+    x, rest = n_eff * p, n_eff * (1 - p)
+    return special.betaincinv(x, rest + 1, alpha / 2), special.betaincinv(x + 1, rest, 1 - alpha / 2)
+
+
+def _wilson(p: np.ndarray, n_eff: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    shrink = 1 + z * z / n_eff
+    centre = (p + z * z / (2 * n_eff)) / shrink
+    half = z / shrink * np.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff))
+    return centre - half, centre + half

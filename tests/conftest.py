@@ -1,0 +1,94 @@
+"""Shared fixtures: a real app on a real database per test, on SQLite and (when TEST_DATABASE_URL is
+set) on PostgreSQL, where each test gets its own database cloned from a migrated template."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from server.db import make_engine, migrate, normalise_url
+from server.settings import ROOT, Settings
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BUNDLED = ROOT / "surveys" / "definitions"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError("CI is set but TEST_DATABASE_URL is not: the PostgreSQL run would be missing.")
+
+
+class Postgres:
+    """Creates databases on the test server and drops every one of them at the end of the run."""
+
+    def __init__(self, url: str):
+        self.admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+        self.base = normalise_url(url).rsplit("/", 1)[0]
+        self.created: list[str] = []
+        self.template = self.create()
+        engine = make_engine(f"{self.base}/{self.template}")
+        migrate(engine)
+        engine.dispose()
+
+    def create(self, template: str | None = None) -> str:
+        name = f"cunsheng_test_{uuid.uuid4().hex[:12]}"
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+        self.created.append(name)
+        return name
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in reversed(self.created):
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres | None]:
+    if not PG_URL:
+        yield None
+        return
+    pg = Postgres(PG_URL)
+    yield pg
+    pg.drop_all()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres: Postgres | None) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cunsheng.db'}"
+    assert postgres is not None
+    return f"{postgres.base}/{postgres.create(postgres.template)}"
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    def make(definitions: Path = BUNDLED) -> Settings:
+        return Settings(database_url=database_url, definitions_dir=definitions, instance_dir=tmp_path,
+                        secret_key="test-secret")
+    return make
+
+
+@pytest.fixture
+def app(make_settings):  # type: ignore[no-untyped-def]
+    from server.app import create_app
+
+    application = create_app(make_settings())
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c

@@ -1,0 +1,168 @@
+"""The JSON ingest API: idempotent on the client's instance id, validated by the compiled questionnaire."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from server import store
+from server.tables import Response
+from tests.server.robot import VILLAGE, complete_answers
+
+URL = "/api/v1/surveys/women/responses"
+
+
+def payload(app: Any, **changes: Any) -> dict[str, Any]:
+    survey = app.state.catalog.current["women"].survey
+    body = {"instance_id": str(uuid.uuid4()), "version": 1, "village": VILLAGE,
+            "answers": complete_answers(survey), "started_at": "2026-05-01T08:00:00+08:00",
+            "completed_at": "2026-05-01T08:12:30+08:00"}
+    body.update(changes)
+    return body
+
+
+def count(app: Any) -> int:
+    with Session(app.state.engine) as session:
+        return store.count_responses(session)
+
+
+def test_new_response_is_created_with_timing(app: Any, client: Any) -> None:
+    body = payload(app)
+    r = client.post(URL, json=body)
+    assert r.status_code == 201, r.json()
+    assert r.json()["instance_id"] == body["instance_id"] and r.json()["outcome"] == "complete"
+    with Session(app.state.engine) as session:
+        row = store.find_response(session, "women", body["instance_id"])
+        assert row is not None and row.answers == body["answers"] and row.duration_seconds == 750
+        assert row.channel == "api"
+
+
+def test_resend_with_same_instance_id_stores_one_response(app: Any, client: Any) -> None:
+    body = payload(app)
+    first = client.post(URL, json=body)
+    again = client.post(URL, content=first.request.content, headers={"Content-Type": "application/json"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert count(app) == 1
+
+
+def test_different_payload_under_same_instance_id_is_a_conflict(app: Any, client: Any) -> None:
+    body = payload(app)
+    client.post(URL, json=body)
+    changed = {**body, "answers": {**body["answers"], "age": 50}}
+    r = client.post(URL, json=changed)
+    assert r.status_code == 409 and r.json()["code"] == "response.instance_conflict"
+    assert body["instance_id"] in r.json()["message"]
+    with Session(app.state.engine) as session:
+        assert store.find_response(session, "women", body["instance_id"]).answers["age"] == body["answers"]["age"]
+    assert count(app) == 1
+
+
+def test_invalid_answers_list_each_question_and_store_nothing(app: Any, client: Any) -> None:
+    body = payload(app)
+    body["answers"].update({"age": 12, "hh_size": "three", "nosuch": 1})
+    del body["answers"]["area"]
+    r = client.post(URL, json=body)
+    assert r.status_code == 422 and r.json()["code"] == "response.answers_invalid"
+    details = r.json()["details"]
+    assert set(details) == {"age", "hh_size", "nosuch", "area"}
+    assert "18" in details["age"] and "必须回答" in details["area"] and "没有" in details["nosuch"]
+    assert count(app) == 0
+
+
+def test_answers_to_questions_skip_logic_removed_are_rejected(app: Any, client: Any) -> None:
+    body = payload(app)
+    body["answers"]["housework_spouse"] = 60  # asked only of married women; default is unmarried
+    r = client.post(URL, json=body)
+    assert r.status_code == 422 and "跳题" in r.json()["details"]["housework_spouse"]
+
+
+@pytest.mark.parametrize("content, field", [
+    (b"{not json", "body"),
+    (b"[1, 2]", "body"),
+])
+def test_malformed_body_is_a_clear_error(app: Any, client: Any, content: bytes, field: str) -> None:
+    r = client.post(URL, content=content, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid" and field in r.json()["details"]
+    assert count(app) == 0
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"instance_id": "not-a-uuid"}, "instance_id"),
+    ({"version": "first"}, "version"),
+    ({"started_at": "yesterday"}, "started_at"),
+    ({"extra": 1}, "extra"),
+])
+def test_bad_fields_are_named(app: Any, client: Any, change: dict[str, Any], field: str) -> None:
+    r = client.post(URL, json=payload(app, **change))
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+    assert field in r.json()["details"]
+    assert count(app) == 0
+
+
+def test_unknown_survey_version_and_village(app: Any, client: Any) -> None:
+    r = client.post("/api/v1/surveys/nosuch/responses", json=payload(app))
+    assert r.status_code == 404 and r.json()["code"] == "survey.not_found"
+    r = client.post(URL, json=payload(app, version=7))
+    assert r.status_code == 422 and r.json()["code"] == "survey.version_not_found"
+    r = client.post(URL, json=payload(app, village="000"))
+    assert r.status_code == 422 and r.json()["details"] == {"village": "村（社区）代码“000”不存在"}
+    assert count(app) == 0
+
+
+def test_definition_is_served_as_json(client: Any) -> None:
+    listing = client.get("/api/v1/surveys").json()
+    assert {s["name"] for s in listing} == {"women", "caregiver", "child"}
+    women = client.get("/api/v1/surveys/women").json()
+    assert women["version"] == 1 and women["pages"][0]["questions"][0]["name"] == "sex"
+
+
+def test_database_constraint_is_the_last_defence(app: Any) -> None:
+    with Session(app.state.engine) as session:
+        version_id = app.state.catalog.current["women"].version_id
+        for _ in range(2):
+            session.add(Response(survey="women", version_id=version_id, instance_id="same", village=VILLAGE,
+                                 answers={}, outcome="complete", channel="api", payload_sha256="x"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_twenty_concurrent_posts_of_one_instance_store_exactly_one(app: Any) -> None:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    body = payload(app)
+    barrier = threading.Barrier(20)
+
+    def post(_: int) -> int:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            barrier.wait()
+            return http.post(URL, json=body).status_code
+
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(post, range(20)))
+    finally:
+        server.should_exit = True
+        thread.join()
+    assert sorted(statuses) == [200] * 19 + [201]
+    assert count(app) == 1

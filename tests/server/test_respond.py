@@ -1,0 +1,114 @@
+"""Answering each bundled questionnaire through the HTML pages with JavaScript off (plain posts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import Session
+
+from server import store
+from tests.server.robot import VILLAGE, Robot
+
+# survey -> list of (overrides, expected outcome); together the paths visit every page
+PATHS: dict[str, list[tuple[dict[str, Any], str]]] = {
+    "women": [
+        ({"age": 18, "marital": 1, "training": 2, "women_home": 2}, "complete"),
+        ({"age": 40, "marital": 2, "cervical_screen": 3, "training": 1, "women_home": 1}, "complete"),
+        ({"sex": 2}, "ended"),
+    ],
+    "caregiver": [
+        ({"children_total": 1, "children_0_3": 1, "youngest_age": 1}, "complete"),
+        ({"children_total": 2, "children_0_3": 0, "youngest_age": 8, "oldest_age": 12, "injury": 1}, "complete"),
+        ({"main_carer": 2}, "ended"),
+    ],
+    "child": [
+        ({"school": 1, "voice": 1}, "complete"),
+        ({"guardian_consent": 2}, "ended"),
+        ({"child_assent": 2}, "ended"),
+    ],
+}
+
+
+def stored(app: Any, survey: str) -> list[Any]:
+    with Session(app.state.engine) as session:
+        return list(store.iter_responses(session, survey))
+
+
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_each_questionnaire_can_be_answered_with_plain_posts(name: str, app: Any, client: Any) -> None:
+    survey = app.state.catalog.current[name].survey
+    visited: set[str] = set()
+    for i, (overrides, outcome) in enumerate(PATHS[name]):
+        client.cookies.clear()
+        robot = Robot(client, survey, overrides)
+        final = robot.run()
+        visited.update(robot.visited)
+        rows = stored(app, name)
+        assert len(rows) == i + 1
+        assert rows[-1].answers == robot.answers
+        assert rows[-1].outcome == outcome and rows[-1].village == VILLAGE and rows[-1].channel == "web"
+        heading = BeautifulSoup(final, "html.parser").select_one("h1").get_text()
+        assert ("提交成功" in heading) == (outcome == "complete")
+    assert visited == {p.name for p in survey.pages}
+
+
+def test_skip_logic_removes_a_module_in_both_directions(app: Any, client: Any) -> None:
+    survey = app.state.catalog.current["women"].survey
+    young = Robot(client, survey, {"age": 18})
+    young.run()
+    assert "p_screening" not in young.visited
+    client.cookies.clear()
+    older = Robot(client, survey, {"age": 40})
+    older.run()
+    assert "p_screening" in older.visited
+    assert "cervical_screen" in stored(app, "women")[-1].answers
+    assert "cervical_screen" not in stored(app, "women")[0].answers
+
+
+def test_refusal_stores_only_the_refusal(app: Any, client: Any) -> None:
+    survey = app.state.catalog.current["child"].survey
+    html = Robot(client, survey, {"guardian_consent": 2}).run()
+    assert stored(app, "child")[0].answers == {"guardian_consent": 2}
+    assert "谢谢" in html and "12355" not in BeautifulSoup(html, "html.parser").select_one("main p").get_text()
+
+
+def test_errors_are_shown_next_to_the_field_and_answers_kept(client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE})
+    soup = BeautifulSoup(page.text, "html.parser")
+    csrf = soup.select_one("input[name=csrf]")["value"]
+    again = client.post(page.url.path, data={"csrf": csrf, "nav": "next", "sex": "1", "resident": "1", "age": "abc"})
+    soup = BeautifulSoup(again.text, "html.parser")
+    assert again.url.path == page.url.path
+    assert "整数" in soup.select_one("#q-age .error").get_text()
+    assert soup.select_one("#q-age input[name=age]")["value"] == "abc"
+    assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
+    assert soup.select_one("input[name=age]").has_attr("autofocus")
+    assert soup.select_one(".summary a[href='#q-age']") is not None
+
+
+def test_form_without_a_valid_token_is_refused_and_changes_nothing(app: Any, client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE})
+    bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "sex": "1"})
+    assert bad.status_code == 403 and "request.form_expired" in bad.text
+    with Session(app.state.engine) as session:
+        draft = store.draft_by_token(session, "women", client.cookies.get("cs_women"))
+        assert draft is not None and draft.answers == {}
+
+
+def test_unknown_survey_village_and_page_are_clear_errors(client: Any) -> None:
+    assert client.get("/s/nosuch").status_code == 404
+    village = client.get("/s/women/999999")
+    assert village.status_code == 404 and "village.not_found" in village.text and "999999" in village.text
+    bad_start = client.post("/s/women/start", data={"village": "nope"})
+    assert bad_start.status_code == 404 and "village.not_found" in bad_start.text
+    client.post("/s/women/start", data={"village": VILLAGE})
+    assert client.get("/s/women/p/nosuch").status_code == 404
+
+
+def test_home_lists_every_questionnaire_and_village_links(client: Any) -> None:
+    soup = BeautifulSoup(client.get("/").text, "html.parser")
+    links = {a["href"] for a in soup.select("a.card")}
+    assert links == {"/s/women", "/s/caregiver", "/s/child"}
+    assert soup.select_one(f"a[href='/s/women/{VILLAGE}']") is not None
