@@ -124,29 +124,55 @@ def _read_parquet(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.read_schema(path)
+        schema = pq.ParquetFile(path).schema_arrow
         _check_names(needed, schema.names)
-        table = pq.read_table(path, columns=list(needed))
+        text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
+        table = pq.ParquetFile(path, read_dictionary=text).read(columns=list(needed))
     except (pa.ArrowInvalid, OSError) as exc:
         raise AnalysisError(E.FILE_FORMAT, path=path, detail=type(exc).__name__) from None
     return {name: _arrow_column(table.column(name).combine_chunks()) for name in needed}
 
 
 def _arrow_column(array: Any) -> Column:
+    """A pyarrow array as numbers or codes, read from its buffers (`to_numpy` would import pandas)."""
     import pyarrow as pa
 
     kind = array.type
     if pa.types.is_dictionary(kind):
-        return _sorted_coded(np.asarray(array.indices.fill_null(-1)), array.dictionary.to_pylist())
-    if pa.types.is_boolean(kind) and array.null_count:
-        array = array.cast(pa.float64())
-    elif pa.types.is_decimal(kind):
-        array = array.cast(pa.float64())
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(array.type):
-        return array.to_numpy(zero_copy_only=False)
+        indices = _arrow_numbers(array.indices)
+        codes = (
+            np.where(np.isnan(indices), -1, indices).astype(np.int64)
+            if indices.dtype.kind == "f"
+            else indices
+        )
+        return _sorted_coded(codes, array.dictionary.to_pylist())
+    if pa.types.is_decimal(kind) or pa.types.is_float16(kind):
+        return _arrow_numbers(array.cast(pa.float64()))
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _arrow_numbers(array)
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         array = array.cast(pa.string())
     return _arrow_column(array.dictionary_encode())
+
+
+def _arrow_numbers(array: Any) -> np.ndarray:
+    """A primitive pyarrow array as numpy; nulls become NaN (the array is then float64)."""
+    validity, data = array.buffers()[:2]
+    start, stop = array.offset, array.offset + len(array)
+    if str(array.type) == "bool":
+        values: np.ndarray = _bits(data, stop)[start:].astype(bool)
+    else:
+        dtype = np.dtype({"double": "float64", "float": "float32"}.get(str(array.type), str(array.type)))
+        values = np.frombuffer(data, dtype=dtype, count=stop)[start:]
+    if not array.null_count:
+        return values
+    out = values.astype(np.float64)
+    out[~_bits(validity, stop)[start:].astype(bool)] = np.nan
+    return out
+
+
+def _bits(buffer: Any, count: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little", count=count)
 
 
 def combine(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
@@ -221,10 +247,11 @@ def _encode_objects(values: np.ndarray) -> Coded:
 
 
 def _sorted_coded(codes: np.ndarray, levels: list[Any]) -> Coded:
-    order = sorted(range(len(levels)), key=lambda i: levels[i])
-    rank = np.empty(len(levels) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(levels))
-    rank[-1] = -1
+    """Codes over a dictionary re-ordered to sorted levels, dropping levels no row uses."""
+    used = np.bincount(codes[codes >= 0], minlength=len(levels)) > 0
+    order = sorted(np.flatnonzero(used).tolist(), key=lambda i: levels[i])
+    rank = np.full(len(levels) + 1, -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
     return Coded(rank[codes.astype(np.int64, copy=False)], tuple(levels[i] for i in order))
 
 

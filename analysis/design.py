@@ -189,8 +189,8 @@ def _stages(
         if fpcs:
             popsize = _popsize(design.fpc[s], fpcs[s], as_counts, s, row_stratum, sampled, first_row)
         multiplier = np.ones(n_strata)
-        if s > 0 and stages[s - 1].popsize is not None:
-            parent = stages[s - 1]
+        parent = stages[s - 1] if s > 0 else None
+        if parent is not None and parent.popsize is not None:
             up = parent.stratum
             multiplier = parent.multiplier[up] * parent.sampled[up] / parent.popsize[up]
         stages.append(Stage(unit, n_units, stratum, n_strata, sampled, popsize, multiplier, first_row))
@@ -203,7 +203,7 @@ def _fpc_table(design: Design, columns: Columns) -> tuple[list[np.ndarray], bool
     as_counts = any(bool((v > 1).any()) for v in fpcs)
     all_ge_one = all(bool((v >= 1).all()) for v in fpcs)
     if as_counts and not all_ge_one:
-        name, values = next((name, v) for name, v in zip(design.fpc, fpcs) if (v < 1).any())
+        name, values = next((name, v) for name, v in zip(design.fpc, fpcs, strict=True) if (v < 1).any())
         row = int(np.flatnonzero(values < 1)[0])
         raise AnalysisError(E.FPC_MIXED, column=name, row=row + 1, value=show(float(values[row])))
     if fpcs and not as_counts and all_ge_one:

@@ -35,24 +35,34 @@ class Domains:
         """A domain as written in messages, such as `stype`='E'."""
         if not self.by:
             return "(all rows)"
-        return ", ".join(f"`{name}`={value!r}" for name, value in zip(self.by, self.values[domain]))
+        pairs = zip(self.by, self.values[domain], strict=True)
+        return ", ".join(f"`{name}`={value!r}" for name, value in pairs)
 
 
 def domains(columns: Columns, by: Sequence[str]) -> Domains:
     """The domains of every combination of the `by` columns found in the data."""
+    parts = [_by_codes(columns, name) for name in by]
+    if len(parts) == 1:
+        codes, levels = parts[0]
+        return Domains(tuple(by), codes, tuple((level,) for level in levels))
     n = nrows(columns)
     codes = np.zeros(n, dtype=np.int64)
-    per_column = []
-    for name in by:
-        coded = encode(columns[name])
-        if len(coded.levels) == 0:
-            raise AnalysisError(E.ALL_MISSING, column=name)
-        column_codes = np.where(coded.codes < 0, len(coded.levels), coded.codes)
+    for column_codes, _ in parts:
         codes = combine(codes, column_codes)
-        per_column.append((column_codes, coded.levels + (None,)))
     count = int(codes.max(initial=0)) + 1
     first_row = np.full(count, n, dtype=np.int64)
     np.minimum.at(first_row, codes, np.arange(n))
-    labels = [[levels[c] for c in column_codes[first_row].tolist()] for column_codes, levels in per_column]
-    values = tuple(zip(*labels)) if by else ((),)
+    labels = [[levels[c] for c in column_codes[first_row].tolist()] for column_codes, levels in parts]
+    values = tuple(zip(*labels, strict=True)) if by else ((),)
     return Domains(tuple(by), codes, values)
+
+
+def _by_codes(columns: Columns, name: str) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """A `by` column's codes over its levels, with missing values as one more level (None) at the end."""
+    coded = encode(columns[name])
+    if not coded.levels:
+        raise AnalysisError(E.ALL_MISSING, column=name)
+    missing = coded.codes < 0
+    if not missing.any():
+        return coded.codes, coded.levels
+    return np.where(missing, len(coded.levels), coded.codes), (*coded.levels, None)

@@ -74,8 +74,8 @@ def quantiles(
         cdf = mean(below, w, sums, variance)
         centre, se = cdf.estimate[:, 0], np.sqrt(cdf.variance[:, 0])
         p_low, p_high = centre - t * se, centre + t * se
-        low[:, j] = [np.nan if not pl >= 0 else d.quantile(pl) for d, pl in zip(domains, p_low)]
-        high[:, j] = [np.nan if not ph <= 1 else d.quantile(ph) for d, ph in zip(domains, p_high)]
+        low[:, j] = [d.quantile(pl) if pl >= 0 else np.nan for d, pl in zip(domains, p_low, strict=True)]
+        high[:, j] = [d.quantile(ph) if ph <= 1 else np.nan for d, ph in zip(domains, p_high, strict=True)]
     return Quantiles(estimate, low, high, (high - low) / (2 * t))
 
 

@@ -31,13 +31,13 @@ def flags(
 ) -> list[tuple[str, ...]]:
     """One tuple of flag codes per estimate (empty when nothing is wrong)."""
     out: list[list[str]] = [[] for _ in range(len(estimate))]
-    for i in np.flatnonzero(n_eff < 30):
-        out[i].append("n_eff<30")
-    for i in np.flatnonzero(cv > 0.30):
-        out[i].append("cv>30%")
+    for row in np.flatnonzero(n_eff < 30).tolist():
+        out[row].append("n_eff<30")
+    for row in np.flatnonzero(cv > 0.30).tolist():
+        out[row].append("cv>30%")
     if proportion:
-        for i, codes in enumerate(_nchs(estimate, se, n, df)):
-            out[i].extend(codes)
+        for row, codes in enumerate(_nchs(estimate, se, n, df)):
+            out[row].extend(codes)
     return [tuple(codes) for codes in out]
 
 

@@ -38,7 +38,7 @@ class Estimates:
         columns = {name: [_number(v) for v in self.numbers[name].tolist()] for name in NUMBER_COLUMNS}
         return [
             {
-                "domain": dict(zip(self.by, self.domains[i])),
+                "domain": dict(zip(self.by, self.domains[i], strict=True)),
                 "level": self.levels[i],
                 **{name: columns[name][i] for name in ("estimate", "se", "ci_low", "ci_high")},
                 "df": self.df,
@@ -89,7 +89,7 @@ class Estimates:
         ]
         widths = [max(len(row[k]) for row in [header, *body]) for k in range(len(header))]
         lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
             for row in [header, *body]
         ]
         return "\n".join([title, *lines])

@@ -50,13 +50,13 @@ class DomainVariance:
         self.n_domains = n_domains
         self.pairs = [_pairs(stage, domain, n_domains) for stage in bound.stages]
         if bound.design.lonely_psu == "fail":
-            for s, (stage, pairs) in enumerate(zip(bound.stages, self.pairs)):
+            for s, (stage, pairs) in enumerate(zip(bound.stages, self.pairs, strict=True)):
                 _check_lonely(bound, s, stage, pairs)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """Var(sum of z over each domain), shape (n_domains,); NaN where R gives NaN."""
         total = np.zeros(self.n_domains)
-        for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs)):
+        for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs, strict=True)):
             total += self._stage(s, stage, pairs, z)
         return total
 

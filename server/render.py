@@ -48,9 +48,11 @@ def make_templates() -> Jinja2Templates:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
-    """Render a template (full page or partial) with the request's shared context."""
+    """Render a page: the whole document, or only its main block for an htmx request."""
     templates: Jinja2Templates = request.app.state.templates
     response = templates.TemplateResponse(request, name, {"htmx": is_htmx(request), **context},
                                           status_code=status_code, headers=headers)
     response.headers["Vary"] = "HX-Request"
+    if is_htmx(request) and request.method == "GET":  # the partial came by htmx: keep the address bar true
+        response.headers["HX-Push-Url"] = request.url.path
     return response

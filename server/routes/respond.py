@@ -24,7 +24,7 @@ from server.deps import (
     form_token,
 )
 from server.errors import P, Problem
-from server.render import is_htmx, render
+from server.render import render
 from server.tables import Draft
 
 router = APIRouter()
@@ -92,9 +92,8 @@ def show_page(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: Draf
 
 
 def _page(request: Request, name: str, draft: Draft, view: flow.PageView) -> Response:
-    headers = {"HX-Push-Url": f"/s/{name}/p/{view.page.name}"} if is_htmx(request) else None
     context = {"view": view, "draft": draft, "csrf": form_token(request, draft), "survey_name": name}
-    return render(request, "partials/page_body.html" if is_htmx(request) else "page.html", context, headers=headers)
+    return render(request, "page.html", context)
 
 
 @router.post("/s/{survey}/p/{page}")

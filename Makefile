@@ -1,0 +1,32 @@
+# The two set-up commands of the README:
+#   make serve   install into .venv and start the server (embedded SQLite, bundled questionnaires)
+#   make test    install into .venv (with test tools) and run linters and every test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test chromium bench
+
+$(BIN)/cunsheng: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+serve: $(BIN)/cunsheng
+	$(BIN)/cunsheng serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+# Debian's chromium (and a CJK font for screenshots) for the browser test; installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser test"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+test: $(BIN)/cunsheng chromium
+	$(BIN)/ruff check .
+	$(BIN)/mypy surveys analysis
+	$(BIN)/pytest
+
+bench: $(BIN)/cunsheng
+	$(BIN)/python bench/estimate.py
