@@ -49,6 +49,15 @@ class PageView:
     total: int
     first: bool
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Short labels by variable for the error summary (a matrix row by its own label)."""
+        out = {}
+        for q in self.page.questions:
+            out[q.name] = q.label
+            out.update({r.name: r.label for r in q.rows})
+        return {k: v if len(v) <= 24 else v[:23] + "…" for k, v in out.items()}
+
 
 def page_vars(page: Page) -> set[str]:
     return {v for q in page.questions for v in q.variables}

@@ -112,3 +112,38 @@ def test_home_lists_every_questionnaire_and_village_links(client: Any) -> None:
     links = {a["href"] for a in soup.select("a.card")}
     assert links == {"/s/women", "/s/caregiver", "/s/child"}
     assert soup.select_one(f"a[href='/s/women/{VILLAGE}']") is not None
+
+
+def test_htmx_request_gets_the_page_body_only(client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE})
+    partial = client.get(page.url.path, headers={"HX-Request": "true"})
+    assert "<html" not in partial.text and 'id="qs"' in partial.text
+    assert partial.headers["HX-Push-Url"] == page.url.path and "HX-Request" in partial.headers["Vary"]
+    assert "<html" in client.get(page.url.path).text
+
+
+def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE})
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.select_one("noscript #q-age") is not None  # JS off: shown with a note, checked on the server
+    assert soup.select_one("#q-sex")["hx-post"].endswith("/p/p_screen/refresh")
+    csrf = soup.select_one("input[name=csrf]")["value"]
+    refreshed = client.post(page.url.path + "/refresh", data={"csrf": csrf, "sex": "1", "resident": "1"},
+                            headers={"HX-Request": "true"})
+    soup = BeautifulSoup(refreshed.text, "html.parser")
+    assert soup.select_one("#q-age") is not None and soup.select_one("noscript #q-age") is None
+    assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
+    with Session(app.state.engine) as session:  # a refresh saves nothing
+        assert store.draft_by_token(session, "women", client.cookies.get("cs_women")).answers == {}
+
+
+def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any) -> None:
+    survey = app.state.catalog.current["women"].survey
+    robot = Robot(client, survey)
+    response = client.post("/s/women/start", data={"village": VILLAGE})
+    while not response.url.path.endswith("/p_rights"):
+        response = client.post(response.url.path, data=robot.fill(response.url.path.rsplit("/", 1)[1], response.text))
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.select_one(".notice a.exit")["href"] == "/leave"
+    assert {"12338", "12355", "110"} <= {a.get_text() for a in soup.select(".helplines a")}
+    assert "生活" in client.get("/leave").text and "问卷" not in client.get("/leave").text
