@@ -68,9 +68,7 @@ def _parser() -> _Parser:
         description="Design-based estimates (R survey conventions) from a CSV or Parquet file.",
     )
     parser.add_argument("data", metavar="DATA", help="CSV (UTF-8) or Parquet file, one row per respondent")
-    parser.add_argument(
-        "--design", required=True, metavar="DESIGN.json", help="the design, as svydesign() arguments"
-    )
+    parser.add_argument("--design", required=True, metavar="DESIGN.json", help="the design, as svydesign() arguments")
     parser.add_argument("--stat", required=True, choices=STATS, help="the statistic")
     parser.add_argument("--var", required=True, metavar="COL", help="the analysis variable")
     parser.add_argument("--denominator", metavar="COL", help="the denominator of --stat ratio")
@@ -80,12 +78,8 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--ci-method", choices=CI_METHODS, default="wald", help="interval for proportions")
-    parser.add_argument(
-        "--deff", action="store_true", help="report the design effect (SRS without replacement)"
-    )
-    parser.add_argument(
-        "--na", choices=NA_POLICIES, default="fail", help="missing values: fail (default) or drop"
-    )
+    parser.add_argument("--deff", action="store_true", help="report the design effect (SRS without replacement)")
+    parser.add_argument("--na", choices=NA_POLICIES, default="fail", help="missing values: fail (default) or drop")
     parser.add_argument("--json", action="store_true", help="write JSON instead of a table")
     return parser
 

@@ -140,11 +140,7 @@ def _arrow_column(array: Any) -> Column:
     kind = array.type
     if pa.types.is_dictionary(kind):
         indices = _arrow_numbers(array.indices)
-        codes = (
-            np.where(np.isnan(indices), -1, indices).astype(np.int64)
-            if indices.dtype.kind == "f"
-            else indices
-        )
+        codes = np.where(np.isnan(indices), -1, indices).astype(np.int64) if indices.dtype.kind == "f" else indices
         return _sorted_coded(codes, array.dictionary.to_pylist())
     if pa.types.is_decimal(kind) or pa.types.is_float16(kind):
         return _arrow_numbers(array.cast(pa.float64()))

@@ -51,9 +51,7 @@ class Design:
             raise AnalysisError(E.DESIGN_KEY, key="(top level)", detail="the file must hold a JSON object")
         for key in obj:
             if key not in _KEYS:
-                raise AnalysisError(
-                    E.DESIGN_KEY, key=key, detail=f"unknown key; known keys are {', '.join(_KEYS)}"
-                )
+                raise AnalysisError(E.DESIGN_KEY, key=key, detail=f"unknown key; known keys are {', '.join(_KEYS)}")
         for key in ("replicate", "calibration"):
             if obj.get(key) is not None:
                 raise AnalysisError(E.DESIGN_UNSUPPORTED, key=key)
@@ -168,9 +166,7 @@ def _nested_strata(design: Design, columns: Columns, psu: np.ndarray, strata: np
     return of_unit
 
 
-def _stages(
-    design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray
-) -> list[Stage]:
+def _stages(design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray) -> list[Stage]:
     fpcs, as_counts = _fpc_table(design, columns)
     stages: list[Stage] = []
     for s, unit in enumerate(units):
@@ -279,7 +275,7 @@ def _weights(design: Design, columns: Columns, stages: list[Stage], n: int) -> n
         assert stage.popsize is not None
         row_stratum = stage.stratum[stage.unit]
         prob = prob * (1.0 / (stage.popsize / stage.sampled)[row_stratum])
-    if not np.isfinite(1.0 / prob).all():
+    if not (prob > 0).all():
         raise AnalysisError(
             E.DESIGN_KEY,
             key="weights",

@@ -51,8 +51,7 @@ class E(Enum):
     NOT_NUMERIC = (
         "column.not_numeric",
         "列 `{column}`（{role}）必须是数值：第 {row} 行是 {value}",
-        "column `{column}` ({role}) must be numeric: row {row} has {value}; "
-        "fix the value or choose another column",
+        "column `{column}` ({role}) must be numeric: row {row} has {value}; fix the value or choose another column",
     )
     DESIGN_VALUE_MISSING = (
         "design.value_missing",
@@ -83,8 +82,7 @@ class E(Enum):
     FPC_ALL_ONE = (
         "design.fpc_all_one",
         "fpc 全部等于 1，无法判断是抽样比还是总体数",
-        "every fpc value is 1, which is ambiguous (R refuses it too); "
-        "give population counts or fractions < 1",
+        "every fpc value is 1, which is ambiguous (R refuses it too); give population counts or fractions < 1",
     )
     FPC_TOO_SMALL = (
         "design.fpc_too_small",
@@ -141,8 +139,7 @@ class E(Enum):
     CI_METHOD = (
         "estimate.ci_method",
         "--ci-method {method} 只适用于比例（prop 或 0/1 变量的 mean）",
-        "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` "
-        "is {detail}",
+        "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` is {detail}",
     )
     NOT_CATEGORICAL = (
         "estimate.not_numeric_stat",

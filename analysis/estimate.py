@@ -97,9 +97,7 @@ def proportion(data: Any, design: Design, var: str, by: Sequence[str] = (), **op
     return _frame(data, design, Request("prop", var, tuple(by), **options))
 
 
-def ratio(
-    data: Any, design: Design, var: str, denominator: str, by: Sequence[str] = (), **options: Any
-) -> Any:
+def ratio(data: Any, design: Design, var: str, denominator: str, by: Sequence[str] = (), **options: Any) -> Any:
     """Ratio of the totals of `var` and `denominator` per domain as a tidy DataFrame."""
     return _frame(data, design, Request("ratio", var, tuple(by), denominator=denominator, **options))
 
@@ -144,9 +142,7 @@ def _check_request(request: Request) -> None:
 
 def _prepare(columns: Columns, request: Request, doms: Domains, weights: np.ndarray) -> _Prepared:
     """Analysis values, the missing-value policy, and the domain code of every usable row."""
-    categorical = request.stat == "prop" or (
-        request.stat in ("mean", "total") and is_text(columns[request.var])
-    )
+    categorical = request.stat == "prop" or (request.stat in ("mean", "total") and is_text(columns[request.var]))
     coded = encode(columns[request.var]) if categorical else None
     if coded is not None:
         usable = coded.codes >= 0
@@ -186,11 +182,7 @@ def _missing_policy(columns: Columns, request: Request, usable: np.ndarray) -> N
         if name is None:
             continue
         column = columns[name]
-        missing = (
-            (column.codes < 0)
-            if isinstance(column, Coded)
-            else np.isnan(np.asarray(column, dtype=np.float64))
-        )
+        missing = (column.codes < 0) if isinstance(column, Coded) else np.isnan(np.asarray(column, dtype=np.float64))
         if missing.all():
             raise AnalysisError(E.ALL_MISSING, column=name)
         if request.na == "fail" and missing.any():
@@ -198,9 +190,7 @@ def _missing_policy(columns: Columns, request: Request, usable: np.ndarray) -> N
             raise AnalysisError(E.VALUE_MISSING, column=name, row=int(rows[0]) + 1, count=len(rows))
 
 
-def _nonzero_totals(
-    doms: Domains, domain: np.ndarray, values: np.ndarray, what: str, weights: np.ndarray
-) -> None:
+def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, what: str, weights: np.ndarray) -> None:
     inside = domain >= 0
     totals = np.bincount(domain[inside], weights=values[inside], minlength=doms.count)
     if (totals == 0).any():
@@ -219,9 +209,7 @@ def _linear_table(
     w = bound.weights
     if prepared.coded is not None:
         as_total = request.stat == "total"
-        result = linear.categorical(
-            prepared.coded.codes, len(prepared.coded.levels), w, sums, variance, as_total
-        )
+        result = linear.categorical(prepared.coded.codes, len(prepared.coded.levels), w, sums, variance, as_total)
         level_values: list[Any] = list(prepared.coded.levels)
         proportion = not as_total
     else:
@@ -234,11 +222,7 @@ def _linear_table(
         zero_one = bool(np.isin(prepared.y[prepared.domain >= 0], (0.0, 1.0)).all())
         proportion = request.stat == "mean" and zero_one
     if request.ci_method != "wald" and not proportion:
-        detail = (
-            "a categorical total"
-            if prepared.coded is not None
-            else f"not a 0/1 variable (stat {request.stat})"
-        )
+        detail = "a categorical total" if prepared.coded is not None else f"not a 0/1 variable (stat {request.stat})"
         raise AnalysisError(E.CI_METHOD, method=request.ci_method, column=request.var, detail=detail)
     n_levels = len(level_values)
     n = np.repeat(prepared.n, n_levels)

@@ -57,7 +57,7 @@ def mean(y: np.ndarray, w: np.ndarray, sums: Sums, variance: Variance) -> Linear
     estimate = sums(w * y) / total_w
     centred = y - sums.spread(estimate)
     v = variance(w * centred / sums.spread(total_w, 1.0))
-    vsrs = _kish_variance(centred, w, sums, total_w) * _srs_factor(sums(_nonzero(w)), total_w)
+    vsrs = _srs_variance(_kish_variance(centred, w, sums, total_w), sums(_nonzero(w)), total_w, True)
     return Linear(estimate[:, None], v[:, None], _divide(v, vsrs)[:, None])
 
 
@@ -67,7 +67,7 @@ def total(y: np.ndarray, w: np.ndarray, sums: Sums, variance: Variance) -> Linea
     estimate = sums(w * y)
     v = variance(w * y)
     centred = y - sums.spread(estimate / total_w)
-    vsrs = _kish_variance(centred, w, sums, total_w) * total_w**2 * _srs_factor(sums(_nonzero(w)), total_w)
+    vsrs = _srs_variance(_kish_variance(centred, w, sums, total_w), sums(_nonzero(w)), total_w, False)
     return Linear(estimate[:, None], v[:, None], _divide(v, vsrs)[:, None])
 
 
@@ -82,7 +82,6 @@ def categorical(
     p = level_w / total_w[:, None]
     nobs = sums(_nonzero(w))
     kish = _divide(nobs, nobs - 1)
-    factor = _srs_factor(nobs, total_w) * (total_w**2 if as_total else 1.0)
     scaled = w / sums.spread(total_w, 1.0)
     variances = np.empty_like(p)
     for level in range(n_levels):
@@ -91,7 +90,9 @@ def categorical(
             variances[:, level] = variance(w * indicator)
         else:
             variances[:, level] = variance(scaled * (indicator - sums.spread(p[:, level])))
-    vsrs = (kish * factor)[:, None] * p * (1 - p)
+    with np.errstate(invalid="ignore"):
+        kish_p = kish[:, None] * p * (1 - p)
+    vsrs = _srs_variance(kish_p, nobs[:, None], total_w[:, None], not as_total)
     return Linear(level_w if as_total else p, variances, _divide(variances, vsrs))
 
 
@@ -103,7 +104,7 @@ def ratio(y: np.ndarray, x: np.ndarray, w: np.ndarray, sums: Sums, variance: Var
     residual = (y - sums.spread(estimate) * x) / sums.spread(total_x, 1.0)
     v = variance(w * residual)
     centred = residual - sums.spread(sums(w * residual) / total_w)
-    vsrs = _kish_variance(centred, w, sums, total_w) * total_w**2 * _srs_factor(sums(_nonzero(w)), total_w)
+    vsrs = _srs_variance(_kish_variance(centred, w, sums, total_w), sums(_nonzero(w)), total_w, False)
     return Linear(estimate[:, None], v[:, None], _divide(v, vsrs)[:, None])
 
 
@@ -114,10 +115,14 @@ def _kish_variance(centred: np.ndarray, w: np.ndarray, sums: Sums, total_w: np.n
         return sums(w * centred * centred) / total_w * nobs / (nobs - 1)
 
 
-def _srs_factor(nobs: np.ndarray, total_w: np.ndarray) -> np.ndarray:
-    """(N - n) / (N n) with N = sum of weights; NaN where N < n (weights not on the population scale)."""
+def _srs_variance(svyvar: np.ndarray, nobs: np.ndarray, total_w: np.ndarray, for_mean: bool) -> np.ndarray:
+    """Variance under SRS without replacement of nobs from N = sum of weights: svyvar (N - n) / (N n),
+    times N^2 for a total; `svymean` gives NA where N < n, `svytotal` does not."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total_w < nobs, np.nan, (total_w - nobs) / (total_w * nobs))
+        factor = (total_w - nobs) / (total_w * nobs)
+        if for_mean:
+            return svyvar * np.where(total_w < nobs, np.nan, factor)
+        return svyvar * total_w**2 * factor
 
 
 def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -121,7 +121,9 @@ def _run(command: list[str]) -> tuple[float, float, str]:
     start = time.perf_counter()
     done = subprocess.run([*prefix, *command], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    peak = float(done.stderr.strip().splitlines()[-1]) if timer else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak = (
+        float(done.stderr.strip().splitlines()[-1]) if timer else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     return wall, peak, done.stdout
 
 

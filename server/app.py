@@ -34,11 +34,15 @@ class CachedStatic(StaticFiles):
 def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     """Migrate the schema, load villages and publish the questionnaires; returns (engine, catalog)."""
     engine = make_engine(settings.database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        with settings.villages_csv.open(encoding="utf-8-sig", newline="") as fh:
-            store.load_villages(session, csv.DictReader(fh))
-        catalog = load_catalog(session, settings.definitions_dir)
+    try:
+        migrate(engine)
+        with Session(engine) as session:
+            with settings.villages_csv.open(encoding="utf-8-sig", newline="") as fh:
+                store.load_villages(session, csv.DictReader(fh))
+            catalog = load_catalog(session, settings.definitions_dir)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine, catalog
 
 
