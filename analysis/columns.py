@@ -71,7 +71,10 @@ def numeric(column: Column, name: str, role: str) -> np.ndarray:
 def is_text(column: Column) -> bool:
     """True when no level of the column reads as a number (a categorical column such as `stype`)."""
     if not isinstance(column, Coded):
-        return np.asarray(column).dtype.kind not in "biuf"
+        values = np.asarray(column)
+        if values.dtype.kind in "biuf":
+            return False
+        column = _encode_objects(values)
     return all(np.isnan(_to_number(level)) for level in column.levels)
 
 
@@ -83,9 +86,9 @@ def from_frame(frame: Any, names: Sequence[str]) -> dict[str, Column]:
         if isinstance(series, (np.ndarray, Coded)):
             out[name] = series
         elif series.dtype.kind in "biuf":
-            out[name] = series.to_numpy()
-        elif str(series.dtype) in ("Int64", "Int32", "Float64", "boolean", "UInt8", "Int8", "Int16"):
-            out[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            values = series.to_numpy()
+            # nullable pandas dtypes (Int64, boolean) with missing values come out as objects
+            out[name] = values if values.dtype.kind != "O" else series.to_numpy(np.float64, na_value=np.nan)
         else:
             out[name] = _factorize(series)
     return out

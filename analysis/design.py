@@ -57,12 +57,12 @@ class Design:
                 raise AnalysisError(E.DESIGN_UNSUPPORTED, key=key)
         if "ids" not in obj:
             raise AnalysisError(E.DESIGN_KEY, key="ids", detail="missing; use [] for an element sample")
-        lonely = obj.get("lonely_psu", "fail")
+        lonely = _option(obj, "lonely_psu", "fail")
         if lonely not in get_args(LonelyPSU):
             raise AnalysisError(
                 E.DESIGN_KEY, key="lonely_psu", detail=f"must be one of {', '.join(get_args(LonelyPSU))}"
             )
-        nest = obj.get("nest", False)
+        nest = _option(obj, "nest", False)
         if not isinstance(nest, bool):
             raise AnalysisError(E.DESIGN_KEY, key="nest", detail="must be true or false")
         return cls(
@@ -117,7 +117,8 @@ class BoundDesign:
     def stratum_label(self, stage: int, stratum: int) -> str:
         """How a stratum is named in messages: `str`=2 at stage 1, the parent unit's ids later."""
         row = int(self.stages[stage].first_row[stratum])
-        names = (self.design.strata,) if stage == 0 else self.design.ids[:stage]
+        parents = self.design.ids[:stage]
+        names = (self.design.strata, *parents) if stage == 0 or self.design.nest else parents
         parts = [f"`{name}`={show(_value(self.columns[name], row))}" for name in names if name]
         return ", ".join(parts) if parts else "(the only stratum)"
 
@@ -259,7 +260,7 @@ def _weights(design: Design, columns: Columns, stages: list[Stage], n: int) -> n
                 else ("selection probabilities must be in (0, 1]", "入样概率必须在 (0, 1] 之间")
             )
             raise AnalysisError(
-                E.WEIGHT_NEGATIVE,
+                E.WEIGHT_INVALID,
                 column=name,
                 role=role,
                 row=row + 1,
@@ -304,6 +305,12 @@ def _no_missing(values: np.ndarray, name: str, role: str) -> None:
     missing = np.flatnonzero(np.isnan(values))
     if len(missing):
         raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
+
+
+def _option(obj: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A key's value, or the default when it is absent or null."""
+    value = obj.get(key)
+    return default if value is None else value
 
 
 def _name(obj: Mapping[str, Any], key: str) -> str | None:

@@ -58,7 +58,7 @@ class E(Enum):
         "列 `{column}`（{role}）第 {row} 行缺失；每一行都必须有抽样设计信息",
         "column `{column}` ({role}) is missing at row {row}; every row needs its design values",
     )
-    WEIGHT_NEGATIVE = (
+    WEIGHT_INVALID = (
         "design.weight_invalid",
         "列 `{column}`（{role}）第 {row} 行的值 {value} 无效：{rule_zh}",
         "column `{column}` ({role}) has {value} at row {row}; {rule_en}",
@@ -141,7 +141,7 @@ class E(Enum):
         "--ci-method {method} 只适用于比例（prop 或 0/1 变量的 mean）",
         "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` is {detail}",
     )
-    NOT_CATEGORICAL = (
+    NEEDS_NUMERIC = (
         "estimate.not_numeric_stat",
         "--stat {stat} 需要数值列，`{column}` 是分类变量",
         "--stat {stat} needs a numeric column but `{column}` is categorical (row {row} has {value})",

@@ -65,6 +65,19 @@ class _Prepared:
     coded: Coded | None
     domain: np.ndarray
     n: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """Everything one estimate works with: the request, the bound design, domains, data, variance."""
+
+    request: Request
+    bound: BoundDesign
+    doms: Domains
+    prepared: _Prepared
+    sums: linear.Sums
+    variance: DomainVariance
 
 
 def estimate(columns: Columns, design: Design, request: Request) -> Estimates:
@@ -76,10 +89,8 @@ def estimate(columns: Columns, design: Design, request: Request) -> Estimates:
     doms = domains(columns, request.by)
     prepared = _prepare(columns, request, doms, bound.weights)
     sums = linear.Sums.of(prepared.domain, doms.count)
-    variance = DomainVariance(bound, prepared.domain, doms.count)
-    if request.stat == "quantile":
-        return _quantile_table(request, bound, doms, prepared, sums, variance)
-    return _linear_table(request, bound, doms, prepared, sums, variance)
+    job = _Job(request, bound, doms, prepared, sums, DomainVariance(bound, prepared.domain, doms.count))
+    return _quantile_table(job) if request.stat == "quantile" else _linear_table(job)
 
 
 def mean(data: Any, design: Design, var: str, by: Sequence[str] = (), **options: Any) -> Any:
@@ -142,42 +153,43 @@ def _check_request(request: Request) -> None:
 
 def _prepare(columns: Columns, request: Request, doms: Domains, weights: np.ndarray) -> _Prepared:
     """Analysis values, the missing-value policy, and the domain code of every usable row."""
+    _missing_policy(columns, request)
     categorical = request.stat == "prop" or (request.stat in ("mean", "total") and is_text(columns[request.var]))
     coded = encode(columns[request.var]) if categorical else None
     if coded is not None:
         usable = coded.codes >= 0
         y = np.zeros(len(usable))
     else:
-        y = _numeric(columns, request.var, request.stat)
+        y = _numeric(columns, request.var, request.stat, "--var")
         usable = ~np.isnan(y)
     x = None
     if request.denominator is not None:
-        x = _numeric(columns, request.denominator, request.stat)
+        x = _numeric(columns, request.denominator, request.stat, "--denominator")
         usable &= ~np.isnan(x)
-    _missing_policy(columns, request, usable)
     domain = np.where(usable, doms.codes, -1)
     n = np.bincount(domain[usable], minlength=doms.count)
     if (n == 0).any():
         empty = doms.describe(int(np.flatnonzero(n == 0)[0]))
         names = " and ".join(f"`{c}`" for c in (request.var, request.denominator) if c)
         raise AnalysisError(E.EMPTY_DOMAIN, domain=empty, columns=names)
-    _nonzero_totals(doms, domain, weights, "the weights", weights)
+    _nonzero_totals(doms, domain, weights, "the weights")
     if x is not None:
         x = np.where(usable, x, 0.0)
-        _nonzero_totals(doms, domain, weights * x, f"`{request.denominator}`", weights)
-    return _Prepared(np.where(usable, y, 0.0), x, coded, domain, n)
+        _nonzero_totals(doms, domain, weights * x, f"`{request.denominator}`")
+    rows = np.bincount(doms.codes, minlength=doms.count)
+    return _Prepared(np.where(usable, y, 0.0), x, coded, domain, n, rows)
 
 
-def _numeric(columns: Columns, name: str, stat: str) -> np.ndarray:
+def _numeric(columns: Columns, name: str, stat: str, role: str) -> np.ndarray:
     column = columns[name]
     if is_text(column) and isinstance(column, Coded):
         row = int(np.flatnonzero(column.codes >= 0)[0]) if (column.codes >= 0).any() else 0
         value = column.levels[int(column.codes[row])] if column.levels else None
-        raise AnalysisError(E.NOT_CATEGORICAL, stat=stat, column=name, row=row + 1, value=show(value))
-    return numeric(column, name, "--var")
+        raise AnalysisError(E.NEEDS_NUMERIC, stat=stat, column=name, row=row + 1, value=show(value))
+    return numeric(column, name, role)
 
 
-def _missing_policy(columns: Columns, request: Request, usable: np.ndarray) -> None:
+def _missing_policy(columns: Columns, request: Request) -> None:
     for name in (request.var, request.denominator):
         if name is None:
             continue
@@ -190,7 +202,7 @@ def _missing_policy(columns: Columns, request: Request, usable: np.ndarray) -> N
             raise AnalysisError(E.VALUE_MISSING, column=name, row=int(rows[0]) + 1, count=len(rows))
 
 
-def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, what: str, weights: np.ndarray) -> None:
+def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, what: str) -> None:
     inside = domain >= 0
     totals = np.bincount(domain[inside], weights=values[inside], minlength=doms.count)
     if (totals == 0).any():
@@ -198,59 +210,40 @@ def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, what:
         raise AnalysisError(E.ZERO_DENOMINATOR, domain=empty, what=what)
 
 
-def _linear_table(
-    request: Request,
-    bound: BoundDesign,
-    doms: Domains,
-    prepared: _Prepared,
-    sums: linear.Sums,
-    variance: DomainVariance,
-) -> Estimates:
-    w = bound.weights
+def _linear_table(job: _Job) -> Estimates:
+    request, prepared, w = job.request, job.prepared, job.bound.weights
     if prepared.coded is not None:
         as_total = request.stat == "total"
-        result = linear.categorical(prepared.coded.codes, len(prepared.coded.levels), w, sums, variance, as_total)
+        n_levels = len(prepared.coded.levels)
+        result = linear.categorical(prepared.coded.codes, n_levels, w, job.sums, job.variance, as_total)
         level_values: list[Any] = list(prepared.coded.levels)
         proportion = not as_total
     else:
         if request.stat == "ratio":
             assert prepared.x is not None
-            result = linear.ratio(prepared.y, prepared.x, w, sums, variance)
+            result = linear.ratio(prepared.y, prepared.x, w, job.sums, job.variance)
         else:
-            result = (linear.mean if request.stat == "mean" else linear.total)(prepared.y, w, sums, variance)
+            estimator = linear.mean if request.stat == "mean" else linear.total
+            result = estimator(prepared.y, w, job.sums, job.variance)
         level_values = [None]
         zero_one = bool(np.isin(prepared.y[prepared.domain >= 0], (0.0, 1.0)).all())
         proportion = request.stat == "mean" and zero_one
     if request.ci_method != "wald" and not proportion:
         detail = "a categorical total" if prepared.coded is not None else f"not a 0/1 variable (stat {request.stat})"
         raise AnalysisError(E.CI_METHOD, method=request.ci_method, column=request.var, detail=detail)
-    n_levels = len(level_values)
-    n = np.repeat(prepared.n, n_levels)
-    est = result.estimate.reshape(-1)
-    se = np.sqrt(result.variance.reshape(-1))
-    low, high = intervals.proportion_interval(request.ci_method, est, se, n, bound.df, request.level)
-    deff = result.deff.reshape(-1)
-    return _table(
-        request,
-        bound,
-        doms,
-        level_values,
-        n,
-        {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "deff": deff},
-        proportion,
-    )
+    n = np.repeat(prepared.n, len(level_values))
+    est, se = result.estimate.reshape(-1), np.sqrt(result.variance.reshape(-1))
+    # svyciprop(method = "beta") uses nrow(design): the domain's rows, with or without a value
+    rows = np.repeat(prepared.rows, len(level_values))
+    low, high = intervals.proportion_interval(request.ci_method, est, se, rows, job.bound.df, request.level)
+    numbers = {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "deff": result.deff.reshape(-1)}
+    return _table(job, level_values, n, numbers, proportion)
 
 
-def _quantile_table(
-    request: Request,
-    bound: BoundDesign,
-    doms: Domains,
-    prepared: _Prepared,
-    sums: linear.Sums,
-    variance: DomainVariance,
-) -> Estimates:
-    q = quantiles(prepared.y, bound.weights, sums, variance, request.quantiles, bound.df, request.level)
-    n = np.repeat(prepared.n, len(request.quantiles))
+def _quantile_table(job: _Job) -> Estimates:
+    request, bound = job.request, job.bound
+    q = quantiles(job.prepared.y, bound.weights, job.sums, job.variance, request.quantiles, bound.df, request.level)
+    n = np.repeat(job.prepared.n, len(request.quantiles))
     numbers = {
         "estimate": q.estimate.reshape(-1),
         "se": q.se.reshape(-1),
@@ -258,36 +251,28 @@ def _quantile_table(
         "ci_high": q.ci_high.reshape(-1),
         "deff": np.full(len(n), np.nan),
     }
-    return _table(request, bound, doms, list(request.quantiles), n, numbers, proportion=False)
+    return _table(job, list(request.quantiles), n, numbers, proportion=False)
 
 
 def _table(
-    request: Request,
-    bound: BoundDesign,
-    doms: Domains,
-    level_values: list[Any],
-    n: np.ndarray,
-    numbers: dict[str, np.ndarray],
-    proportion: bool,
+    job: _Job, level_values: list[Any], n: np.ndarray, numbers: dict[str, np.ndarray], proportion: bool
 ) -> Estimates:
     """Add cv, n_eff and flags, and lay the rows out domain by domain, level by level."""
     with np.errstate(divide="ignore", invalid="ignore"):
         numbers["cv"] = numbers["se"] / np.abs(numbers["estimate"])
         numbers["n_eff"] = n / numbers["deff"]
-    flags = reliability.flags(
-        numbers["estimate"], numbers["se"], numbers["cv"], n, numbers["n_eff"], bound.df, proportion
-    )
-    if not request.deff:
+    flags = reliability.flags(numbers, n, job.bound.df, proportion)
+    if not job.request.deff:
         numbers["deff"] = np.full(len(n), np.nan)
-    domain_rows = [value for value in doms.values for _ in level_values]
+    request, doms = job.request, job.doms
     return Estimates(
         stat=request.stat,
         var=request.var,
         denominator=request.denominator,
         by=request.by,
         level=request.level,
-        df=bound.df,
-        domains=domain_rows,
+        df=job.bound.df,
+        domains=[value for value in doms.values for _ in level_values],
         levels=level_values * doms.count,
         numbers=numbers,
         n=n,

@@ -5,8 +5,8 @@
   quasibinomial `svyglm` and `xlogit` through `svycontrast`; both reduce to this delta-method formula
   (they agree to ~1e-13 in R).
 - `beta`: Korn & Graubard (1998, Survey Methodology 24:193-201) as `svyciprop(method = "beta")` in
-  survey 4.1: n_eff = p (1 - p) / se^2 times (t(alpha/2, n - 1) / t(alpha/2, df))^2, then the
-  Clopper-Pearson beta quantiles at x = n_eff p.
+  survey 4.1: n_eff = p (1 - p) / se^2 times (t(alpha/2, n - 1) / t(alpha/2, df))^2 with n the
+  domain's rows (R's `nrow(design)`), then the Clopper-Pearson beta quantiles at x = n_eff p.
 - `wilson`: Wilson's score interval (1927) on the same effective sample size without the df factor,
   with the t critical value on the design df (Dean & Pagano 2015; R >= 4.4 `svyciprop`).
 - `nchs_korn_graubard`: the interval of the NCHS data presentation standards for proportions

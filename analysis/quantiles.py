@@ -2,10 +2,10 @@
 
 The estimate is the inverse of the weighted empirical CDF (R's `qrule_math` via `qs()`): sort the
 values with non-zero weight, accumulate the weights, take the last position whose cumulative weight
-is <= p times the total; that value if p lands on it exactly, else the next one. R quirk kept on
-purpose: when even the first cumulative weight exceeds p x total, R's `last()` falls back to the
-first position and the rule returns the *second* smallest value. Cumulative sums use long double
-like R's `cumsum()`/`sum()`, so equality tests land as R's do.
+is <= p times the total; that value if p lands on it exactly, else the next one. When even the
+first cumulative weight exceeds p x total the answer is the smallest value (R 4.1's `qs()` fails
+there and 4.2's returns the second smallest; neither is the inverse of the CDF). Cumulative sums use
+long double like R's `cumsum()`/`sum()`, so equality tests land as R's do.
 
 The interval is Woodruff's (1952; Lumley 2010, sec. 2.4.1; `interval.type = "mean"`): a Wald
 interval on the design df for the domain mean of 1{y <= q}, mapped back through the same rule; an
@@ -37,7 +37,9 @@ class _Sorted:
         if np.isnan(p) or len(self.values) == 0:
             return float("nan")
         count = int(np.searchsorted(self.cumulative, p * self.total, side="right"))
-        pos = max(count - 1, 0)
+        if count == 0:
+            return float(self.values[0])
+        pos = count - 1
         if p - self.cumulative[pos] / self.total == 0:
             return float(self.values[pos])
         return float(self.values[min(pos + 1, len(self.values) - 1)])

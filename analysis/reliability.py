@@ -15,28 +15,22 @@ Must not compute estimates; works on the columns of a finished table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from analysis.intervals import nchs_korn_graubard
 
 
-def flags(
-    estimate: np.ndarray,
-    se: np.ndarray,
-    cv: np.ndarray,
-    n: np.ndarray,
-    n_eff: np.ndarray,
-    df: int,
-    proportion: bool,
-) -> list[tuple[str, ...]]:
-    """One tuple of flag codes per estimate (empty when nothing is wrong)."""
-    out: list[list[str]] = [[] for _ in range(len(estimate))]
-    for row in np.flatnonzero(n_eff < 30).tolist():
+def flags(numbers: Mapping[str, np.ndarray], n: np.ndarray, df: int, proportion: bool) -> list[tuple[str, ...]]:
+    """One tuple of flag codes per estimate (empty when nothing is wrong), from the table's columns."""
+    out: list[list[str]] = [[] for _ in range(len(n))]
+    for row in np.flatnonzero(numbers["n_eff"] < 30).tolist():
         out[row].append("n_eff<30")
-    for row in np.flatnonzero(cv > 0.30).tolist():
+    for row in np.flatnonzero(numbers["cv"] > 0.30).tolist():
         out[row].append("cv>30%")
     if proportion:
-        for row, codes in enumerate(_nchs(estimate, se, n, df)):
+        for row, codes in enumerate(_nchs(numbers["estimate"], numbers["se"], n, df)):
             out[row].extend(codes)
     return [tuple(codes) for codes in out]
 

@@ -10,6 +10,10 @@ a domain code per row, computes Var(sum of z over domain d) for every domain at 
 product of the earlier sampling fractions n/N (Sarndal et al. sec. 4.3; R's recursion). Lonely units
 follow `options(survey.lonely.psu)` with R's default `survey.adjust.domain.lonely = FALSE`: a stratum
 with one unit in the design is handled by the rule; a domain that happens to hit one unit is not.
+`remove` and `certainty` add nothing, `average` replaces the lonely strata by the mean of the others
+(NaN when a later stage has one), `adjust` adds (1 - n/N) t^2, the unit's deviation from zero as in
+survey 4.1 (later versions centre at the mean of all units, which differs for totals only), and
+`fail` raises. A stratum with n = N (fpc) is self-representing and adds nothing under every rule.
 
 The work is O(n) per stage plus O(domains x units touched): rows are aggregated to (domain, unit)
 pairs with `np.bincount` on integer codes. A replicate-weight design (issue 5) plugs in by offering
