@@ -7,6 +7,7 @@ Invalid answers are not exceptions: they are a dict shown next to the fields (se
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Any
 
@@ -34,6 +35,8 @@ class P(Enum):
         "实例编号 {instance_id} 已经提交过内容不同的答卷。同一份答卷重发时内容必须完全相同；新的答卷请使用新的实例编号。",
     )
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "不支持这种请求方式。")
+    RESPONSE_NOT_FOUND = ("response.not_found", 404, "没有实例编号为 {instance_id} 的答卷。")
+    SERVER_ERROR = ("server.error", 500, "服务器出了点问题，您的答案已保存到上一页。请稍后刷新页面重试。")
 
     @property
     def code(self) -> str:
@@ -87,7 +90,14 @@ async def handle_validation(request: Request, exc: Exception) -> Response:
     return await handle_problem(request, Problem(P.REQUEST_INVALID, details=details, summary=summary))
 
 
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug must not show a stack trace to a respondent: log it, answer from the catalogue."""
+    logging.getLogger("cunsheng").exception("unhandled error on %s %s", request.method, request.url.path)
+    return await handle_problem(request, Problem(P.SERVER_ERROR))
+
+
 HANDLERS: dict[Any, Any] = {
+    Exception: handle_unexpected,
     Problem: handle_problem,
     HTTPException: handle_http,
     RequestValidationError: handle_validation,

@@ -92,3 +92,12 @@ def post_response(raw: BodyDep, session: SessionDep, catalog: CatalogDep, pub: S
         raise Problem(P.INSTANCE_CONFLICT, instance_id=exc.stored.instance_id) from None
     return JSONResponse(_response_json(row, payload.version), status_code=201 if created else 200,
                         headers={"Location": f"/api/v1/surveys/{pub.survey.name}/responses/{row.instance_id}"})
+
+
+@router.get("/surveys/{survey}/responses/{instance_id}")
+def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: str) -> dict[str, Any]:
+    """Whether a device's response arrived (status only: answers never leave the server this way)."""
+    row = store.find_response(session, pub.survey.name, instance_id)
+    if row is None:
+        raise Problem(P.RESPONSE_NOT_FOUND, instance_id=instance_id)
+    return _response_json(row, catalog.by_id[row.version_id].number)

@@ -166,3 +166,24 @@ def test_twenty_concurrent_posts_of_one_instance_store_exactly_one(app: Any) -> 
         thread.join()
     assert sorted(statuses) == [200] * 19 + [201]
     assert count(app) == 1
+
+
+def test_a_device_can_ask_whether_its_response_arrived(app: Any, client: Any) -> None:
+    body = payload(app)
+    created = client.post(URL, json=body)
+    status = client.get(created.headers["Location"])
+    assert status.status_code == 200 and status.json()["id"] == created.json()["id"] and "answers" not in status.json()
+    missing = client.get(f"{URL}/{uuid.uuid4()}")
+    assert missing.status_code == 404 and missing.json()["code"] == "response.not_found"
+
+
+def test_an_unexpected_error_is_a_catalogue_problem_not_a_stack_trace(app: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/api/v1/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/broken")
+    assert r.status_code == 500 and r.json()["code"] == "server.error" and "boom" not in r.text
