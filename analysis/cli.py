@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from analysis.columns import read_table
+from analysis.columns import header, read_table
 from analysis.design import Design
 from analysis.errors import AnalysisError, E
 from analysis.estimate import NA_POLICIES, STATS, Request, estimate
@@ -48,6 +48,8 @@ def main(argv: list[str]) -> int:
             deff=args.deff,
             na=args.na,
         )
+        if design.replicate is not None and design.replicate.prefix is not None:
+            design = design.resolve(header(Path(args.data)))
         columns = read_table(Path(args.data), {**design.columns(), **request.columns()})
         result = estimate(columns, design, request)
     except AnalysisError as err:

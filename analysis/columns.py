@@ -103,6 +103,22 @@ def read_table(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
     return _read_csv(path, needed)
 
 
+def header(path: Path) -> list[str]:
+    """The column names of a CSV or Parquet file."""
+    if not path.is_file():
+        raise AnalysisError(E.FILE_MISSING, path=path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AnalysisError(E.FILE_FORMAT, path=path, detail=type(exc).__name__) from None
+
+
 def _read_csv(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
     import pandas as pd
 

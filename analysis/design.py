@@ -14,13 +14,17 @@ non-zero weight. Must not compute estimates or variances (see `analysis.variance
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
 from analysis.columns import Coded, Columns, combine, encode, nrows, numeric
 from analysis.errors import AnalysisError, E, column_missing, show
+
+if TYPE_CHECKING:
+    from analysis.calibration import CalibrationSpec
+    from analysis.replicate import ReplicateSpec
 
 LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
 _KEYS = ("ids", "strata", "weights", "probs", "fpc", "nest", "lonely_psu", "replicate", "calibration")
@@ -37,6 +41,8 @@ class Design:
     fpc: tuple[str, ...] = ()
     nest: bool = False
     lonely_psu: LonelyPSU = "fail"
+    replicate: ReplicateSpec | None = None
+    calibration: CalibrationSpec | None = None
 
     def __post_init__(self) -> None:
         if self.weights is not None and self.probs is not None:
@@ -52,9 +58,6 @@ class Design:
         for key in obj:
             if key not in _KEYS:
                 raise AnalysisError(E.DESIGN_KEY, key=key, detail=f"unknown key; known keys are {', '.join(_KEYS)}")
-        for key in ("replicate", "calibration"):
-            if obj.get(key) is not None:
-                raise AnalysisError(E.DESIGN_UNSUPPORTED, key=key)
         if "ids" not in obj:
             raise AnalysisError(E.DESIGN_KEY, key="ids", detail="missing; use [] for an element sample")
         lonely = _option(obj, "lonely_psu", "fail")
@@ -73,7 +76,15 @@ class Design:
             fpc=_names(obj, "fpc"),
             nest=nest,
             lonely_psu=lonely,
+            replicate=_replicate(obj.get("replicate")),
+            calibration=_calibration(obj.get("calibration")),
         )
+
+    def resolve(self, names: list[str]) -> Design:
+        """Expand `replicate.weights_prefix` against the data's column names."""
+        if self.replicate is None or self.replicate.prefix is None:
+            return self
+        return replace(self, replicate=self.replicate.resolve(names))
 
     def columns(self) -> dict[str, str]:
         """Every column the design reads, with its role (for messages)."""
@@ -86,6 +97,10 @@ class Design:
             ("fpc", self.fpc),
         ):
             roles.update({name: role for name in names if name is not None})
+        if self.replicate is not None:
+            roles.update(self.replicate.columns())
+        if self.calibration is not None:
+            roles.update(self.calibration.columns())
         return roles
 
 
@@ -305,6 +320,18 @@ def _no_missing(values: np.ndarray, name: str, role: str) -> None:
     missing = np.flatnonzero(np.isnan(values))
     if len(missing):
         raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
+
+
+def _replicate(obj: Any) -> ReplicateSpec | None:
+    from analysis.replicate import ReplicateSpec
+
+    return None if obj is None else ReplicateSpec.from_json(obj)
+
+
+def _calibration(obj: Any) -> CalibrationSpec | None:
+    from analysis.calibration import CalibrationSpec
+
+    return None if obj is None else CalibrationSpec.from_json(obj)
 
 
 def _option(obj: Mapping[str, Any], key: str, default: Any) -> Any:

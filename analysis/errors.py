@@ -38,10 +38,15 @@ class E(Enum):
         "设计文件中的键 `{key}` 无效：{detail}",
         "design key `{key}`: {detail}",
     )
-    DESIGN_UNSUPPORTED = (
-        "design.unsupported",
-        "设计文件中的 `{key}` 暂不支持（第 5 号议题）",
-        "design key `{key}` is not supported yet (issue 5); remove it or set it to null",
+    REPLICATE_SPEC = (
+        "design.replicate",
+        "复制权重 `replicate` 设定有误：{detail}",
+        "design key `replicate`: {detail}",
+    )
+    CALIBRATION_SPEC = (
+        "design.calibration",
+        "校准 `calibration` 设定有误：{detail}",
+        "design key `calibration`: {detail}",
     )
     COLUMN_MISSING = (
         "column.missing",

@@ -12,19 +12,20 @@ Conventions follow R `survey` 4.1 (Lumley 2010); see each module for its formula
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from analysis import intervals, linear, reliability
+from analysis import calibration, intervals, linear, reliability
 from analysis.columns import Coded, Columns, encode, from_frame, is_text, numeric
 from analysis.design import BoundDesign, Design, bind
 from analysis.domains import Domains, domains
 from analysis.errors import AnalysisError, E, column_missing, show
 from analysis.quantiles import quantiles
+from analysis.replicate import Replicates, build
 from analysis.table import Estimates
-from analysis.variance import DomainVariance
+from analysis.variance import CalibratedVariance, DomainVariance
 
 STATS = ("mean", "total", "prop", "ratio", "quantile")
 NA_POLICIES = ("fail", "drop")
@@ -77,7 +78,8 @@ class _Job:
     doms: Domains
     prepared: _Prepared
     sums: linear.Sums
-    variance: DomainVariance
+    variance: linear.Variance
+    replicates: Replicates | None = None
 
 
 def estimate(columns: Columns, design: Design, request: Request) -> Estimates:
@@ -85,11 +87,34 @@ def estimate(columns: Columns, design: Design, request: Request) -> Estimates:
     for name, role in request.columns().items():
         if name not in columns:
             raise column_missing(name, role, list(columns))
+    design = design.resolve(list(columns))
     bound = bind(design, columns)
+    replicates = build(design.replicate, bound, columns) if design.replicate is not None else None
+    calibrator = calibration.bind(design.calibration, columns) if design.calibration is not None else None
+    sampling = bound.weights
+    if calibrator is not None:
+        if replicates is not None:
+            full, calibrated = calibrator.all(sampling, replicates.weights)
+            replicates = replace(replicates, weights=calibrated)
+        else:
+            full = calibrator.calibrate(sampling)
+        bound = replace(bound, weights=full)
+    if replicates is not None:
+        bound = replace(bound, df=replicates.df())
+        if request.stat == "quantile":
+            raise AnalysisError(E.REPLICATE_SPEC, detail="--stat quantile is not available with replicate weights yet")
     doms = domains(columns, request.by)
     prepared = _prepare(columns, request, doms, bound.weights)
     sums = linear.Sums.of(prepared.domain, doms.count)
-    job = _Job(request, bound, doms, prepared, sums, DomainVariance(bound, prepared.domain, doms.count))
+    variance: linear.Variance
+    if replicates is not None:
+        variance = _no_variance
+    elif calibrator is not None:
+        residual = calibrator.residualiser(sampling, bound.weights)
+        variance = CalibratedVariance(bound, prepared.domain, doms.count, residual)
+    else:
+        variance = DomainVariance(bound, prepared.domain, doms.count)
+    job = _Job(request, bound, doms, prepared, sums, variance, replicates)
     return _quantile_table(job) if request.stat == "quantile" else _linear_table(job)
 
 
@@ -121,6 +146,7 @@ def quantile(
 
 
 def _frame(data: Any, design: Design, request: Request) -> Any:
+    design = design.resolve([str(c) for c in data.columns])
     names = list(dict.fromkeys([*design.columns(), *request.columns()]))
     for name in names:
         if name not in data:
@@ -210,21 +236,51 @@ def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, what:
         raise AnalysisError(E.ZERO_DENOMINATOR, domain=empty, what=what)
 
 
-def _linear_table(job: _Job) -> Estimates:
-    request, prepared, w = job.request, job.prepared, job.bound.weights
+def _no_variance(z: np.ndarray) -> np.ndarray:
+    return np.ones(1)
+
+
+def _estimator(job: _Job, w: np.ndarray, variance: linear.Variance) -> linear.Linear:
+    request, prepared = job.request, job.prepared
     if prepared.coded is not None:
-        as_total = request.stat == "total"
         n_levels = len(prepared.coded.levels)
-        result = linear.categorical(prepared.coded.codes, n_levels, w, job.sums, job.variance, as_total)
-        level_values: list[Any] = list(prepared.coded.levels)
-        proportion = not as_total
+        as_total = request.stat == "total"
+        return linear.categorical(prepared.coded.codes, n_levels, w, job.sums, variance, as_total)
+    if request.stat == "ratio":
+        assert prepared.x is not None
+        return linear.ratio(prepared.y, prepared.x, w, job.sums, variance)
+    estimator = linear.mean if request.stat == "mean" else linear.total
+    return estimator(prepared.y, w, job.sums, variance)
+
+
+def _replicated(job: _Job, replicates: Replicates) -> tuple[linear.Linear, np.ndarray]:
+    """Full-sample estimates, replicate variances and deffs, and the replicate estimates."""
+    count = job.doms.count
+
+    def ones(z: np.ndarray) -> np.ndarray:
+        return np.ones(count)
+
+    def zeros(z: np.ndarray) -> np.ndarray:
+        return np.zeros(count)
+
+    full = _estimator(job, job.bound.weights, ones)  # variance 1, so deff = 1 / vsrs
+    thetas = np.stack([_estimator(job, w, zeros).estimate for w in replicates.weights.T])
+    with np.errstate(invalid="ignore"):
+        v = replicates.variance(thetas, full.estimate)
+    return linear.Linear(full.estimate, v, v * full.deff), thetas
+
+
+def _linear_table(job: _Job) -> Estimates:
+    request, prepared = job.request, job.prepared
+    thetas = None
+    if job.replicates is None:
+        result = _estimator(job, job.bound.weights, job.variance)
     else:
-        if request.stat == "ratio":
-            assert prepared.x is not None
-            result = linear.ratio(prepared.y, prepared.x, w, job.sums, job.variance)
-        else:
-            estimator = linear.mean if request.stat == "mean" else linear.total
-            result = estimator(prepared.y, w, job.sums, job.variance)
+        result, thetas = _replicated(job, job.replicates)
+    if prepared.coded is not None:
+        level_values: list[Any] = list(prepared.coded.levels)
+        proportion = request.stat != "total"
+    else:
         level_values = [None]
         zero_one = bool(np.isin(prepared.y[prepared.domain >= 0], (0.0, 1.0)).all())
         proportion = request.stat == "mean" and zero_one
@@ -235,9 +291,20 @@ def _linear_table(job: _Job) -> Estimates:
     est, se = result.estimate.reshape(-1), np.sqrt(result.variance.reshape(-1))
     # svyciprop(method = "beta") uses nrow(design): the domain's rows, with or without a value
     rows = np.repeat(prepared.rows, len(level_values))
-    low, high = intervals.proportion_interval(request.ci_method, est, se, rows, job.bound.df, request.level)
+    se_interval = se
+    if thetas is not None and job.replicates is not None and request.ci_method == "logit":
+        se_interval = _logit_se(job.replicates, thetas, result.estimate)
+    low, high = intervals.proportion_interval(request.ci_method, est, se_interval, rows, job.bound.df, request.level)
     numbers = {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "deff": result.deff.reshape(-1)}
     return _table(job, level_values, n, numbers, proportion)
+
+
+def _logit_se(replicates: Replicates, thetas: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """R's svyciprop(method = "logit") on replicates: the replicate variance of logit(p), put back
+    on the scale of p so that `proportion_interval`'s delta step recovers it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit_var = replicates.variance(np.log(thetas / (1 - thetas)), np.log(p / (1 - p)))
+        return (np.sqrt(logit_var) * p * (1 - p)).reshape(-1)
 
 
 def _quantile_table(job: _Job) -> Estimates:

@@ -16,12 +16,13 @@ survey 4.1 (later versions centre at the mean of all units, which differs for to
 `fail` raises. A stratum with n = N (fpc) is self-representing and adds nothing under every rule.
 
 The work is O(n) per stage plus O(domains x units touched): rows are aggregated to (domain, unit)
-pairs with `np.bincount` on integer codes. A replicate-weight design (issue 5) plugs in by offering
-the same `variance(z)` over the same domain coding.
+pairs with `np.bincount` on integer codes. `CalibratedVariance` adds the calibration residuals
+of `analysis.calibration`; replicate-weight designs use `analysis.replicate` instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,3 +132,23 @@ def _check_lonely(bound: BoundDesign, s: int, stage: Stage, pairs: _Pairs) -> No
     if lonely.any():
         stratum = int(pairs.block_stratum[np.flatnonzero(lonely)[0]])
         raise AnalysisError(E.LONELY_PSU, stratum=bound.stratum_label(s, stratum), stage=s + 1)
+
+
+class CalibratedVariance:
+    """Variances of domain totals after calibration: each domain's z (zero outside the domain) is
+    residualised on the calibration (R's `svyrecvar` with `postStrata`) and then taken over the
+    whole design, since the residuals reach rows outside the domain."""
+
+    def __init__(
+        self, bound: BoundDesign, domain: np.ndarray, n_domains: int, residual: Callable[[np.ndarray], np.ndarray]
+    ):
+        self.whole = DomainVariance(bound, np.zeros(len(domain), dtype=np.int64), 1)
+        self.domain = domain
+        self.n_domains = n_domains
+        self.residual = residual
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        out = np.empty(self.n_domains)
+        for d in range(self.n_domains):
+            out[d] = self.whole(self.residual(np.where(self.domain == d, z, 0.0)))[0]
+        return out

@@ -105,7 +105,7 @@ def test_design_file_problems(estimate_cli: Any, data: Path, tmp_path: Path) -> 
     run = estimate_cli(data, {**DESIGN, "lonely_psu": "skip"}, "--stat", "prop", "--var", "g")
     assert_bad(run, "lonely_psu")
     replicate = {**DESIGN, "replicate": {"type": "JK1", "create": True}}
-    assert_bad(estimate_cli(data, replicate, "--stat", "prop", "--var", "g"), "`replicate`", "issue 5")
+    assert_bad(estimate_cli(data, replicate, "--stat", "prop", "--var", "g"), "`replicate`", "JKn")
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     run = estimate_cli(data, None, "--design", str(broken), "--stat", "prop", "--var", "g")

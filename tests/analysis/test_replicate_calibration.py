@@ -1,0 +1,236 @@
+"""Replicate weights and calibration: identities, published calibrated-weight tables, bad specifications.
+
+Identities: calibrated weights reproduce every margin; a post-stratified total of the
+post-stratifying variable has SE 0; JK1 on an unclustered sample gives the textbook s^2/n for a
+mean (Wolter 2007, sec. 4.2). Published tables: Kalton & Flores-Cervantes (2003) tables A, C, D, G
+and the bounded g-range of R's tests/caleg.R, from refdata's `calibration-weights` cases.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import calibration
+from analysis.columns import from_frame
+from analysis.design import Design, bind
+from tests.analysis.conftest import refdata_dir
+
+RNG = np.random.default_rng(5)
+FRAME = pd.DataFrame(
+    {
+        "sex": RNG.choice(["f", "m"], 60),
+        "region": RNG.choice(["n", "s", "w"], 60),
+        "age": RNG.uniform(18, 80, 60).round(1),
+        "w": RNG.uniform(5, 15, 60).round(2),
+        "y": RNG.normal(50, 10, 60).round(2),
+    }
+)
+SEX = [{"sex": "f", "Freq": 520}, {"sex": "m", "Freq": 480}]
+REGION = [{"region": "n", "Freq": 300}, {"region": "s", "Freq": 450}, {"region": "w", "Freq": 250}]
+
+
+def calibrated(spec: dict[str, Any], frame: pd.DataFrame = FRAME, weights: str = "w") -> np.ndarray:
+    cal = calibration.CalibrationSpec.from_json(spec)
+    columns = from_frame(frame, list(frame.columns))
+    return calibration.bind(cal, columns).calibrate(frame[weights].to_numpy(dtype=np.float64))
+
+
+def margin_totals(w: np.ndarray, var: str) -> dict[str, float]:
+    return {str(k): float(v) for k, v in pd.Series(w).groupby(FRAME[var].to_numpy()).sum().items()}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"method": "poststratify", "strata": ["sex"], "population": SEX},
+        {"method": "rake", "margins": [{"vars": ["sex"], "population": SEX}, {"vars": ["region"], "population": REGION}]},
+        {"method": "linear", "formula": ["sex", "region", "age"], "population": {"(Intercept)": 1000, "sexm": 480, "regions": 450, "regionw": 250, "age": 47000}},
+        {"method": "raking", "formula": ["sex", "region"], "population": {"(Intercept)": 1000, "sexm": 480, "regions": 450, "regionw": 250}},
+        {"method": "logit", "formula": ["sex", "region"], "population": {"(Intercept)": 1000, "sexm": 480, "regions": 450, "regionw": 250}, "bounds": [0.2, 6]},
+    ],
+    ids=["poststratify", "rake", "linear", "raking", "logit"],
+)  # fmt: skip
+def test_calibrated_weights_reproduce_every_margin(spec: dict[str, Any]) -> None:
+    w = calibrated(spec)
+    totals = margin_totals(w, "sex")
+    assert totals["f"] == pytest.approx(520, abs=1e-8) and totals["m"] == pytest.approx(480, abs=1e-8)
+    if spec["method"] != "poststratify":
+        for row in REGION:
+            assert margin_totals(w, "region")[row["region"]] == pytest.approx(row["Freq"], abs=1e-8)
+    if spec["method"] == "linear":
+        assert float(w @ FRAME["age"]) == pytest.approx(47000, abs=1e-8)
+    if spec["method"] == "logit":
+        g = w / FRAME["w"].to_numpy()
+        assert g.min() >= 0.2 - 1e-12 and g.max() <= 6 + 1e-12
+
+
+def write(tmp_path: Path, frame: pd.DataFrame = FRAME) -> Path:
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_poststratified_total_of_the_poststratifier_has_se_zero(estimate_cli: Any, tmp_path: Path) -> None:
+    design = {
+        "ids": [],
+        "weights": "w",
+        "calibration": {"method": "poststratify", "strata": ["sex"], "population": SEX},
+    }
+    document = estimate_cli(write(tmp_path), design, "--stat", "total", "--var", "sex", "--json").json()
+    for entry in document["estimates"]:
+        assert entry["estimate"] == pytest.approx(dict(f=520, m=480)[entry["level"]], rel=1e-12)
+        assert entry["se"] == pytest.approx(0, abs=1e-9)
+
+
+def test_jk1_on_an_unclustered_sample_gives_the_textbook_se(estimate_cli: Any, tmp_path: Path) -> None:
+    frame = FRAME.assign(one=1.0)
+    design = {"ids": [], "weights": "one", "replicate": {"type": "JK1", "create": True}}
+    document = estimate_cli(write(tmp_path, frame), design, "--stat", "mean", "--var", "y", "--json").json()
+    y = frame["y"].to_numpy()
+    assert document["estimates"][0]["se"] == pytest.approx(np.sqrt(y.var(ddof=1) / len(y)), rel=1e-12)
+    assert document["df"] == len(y) - 1
+
+
+def test_replicate_columns_by_prefix_match_explicit_columns(estimate_cli: Any, tmp_path: Path) -> None:
+    frame = FRAME.copy()
+    for r in range(4):
+        frame[f"rep{r}"] = frame["w"] * RNG.uniform(0.5, 1.5, len(frame))
+    path = write(tmp_path, frame)
+    listed = {"type": "bootstrap", "weights": [f"rep{r}" for r in range(4)]}
+    by_prefix = {"type": "bootstrap", "weights_prefix": "rep"}
+    a = estimate_cli(path, {"ids": [], "weights": "w", "replicate": listed}, "--stat", "mean", "--var", "y", "--json")
+    b = estimate_cli(
+        path, {"ids": [], "weights": "w", "replicate": by_prefix}, "--stat", "mean", "--var", "y", "--json"
+    )
+    assert a.json() == b.json()
+    thetas = [np.average(frame["y"], weights=frame[f"rep{r}"]) for r in range(4)]
+    assert a.json()["estimates"][0]["se"] == pytest.approx(np.std(thetas, ddof=1), rel=1e-12)
+
+
+def assert_bad(run: Any, *needles: str) -> None:
+    assert run.status == 2 and run.stdout == "", (run.status, run.stdout)
+    assert run.stderr.count("\n") == 1 and "/error: " in run.stderr, run.stderr
+    for needle in needles:
+        assert needle in run.stderr, (needle, run.stderr)
+
+
+@pytest.mark.parametrize(
+    ("calib", "needles"),
+    [
+        ({"method": "rake", "margins": [{"vars": ["sex"], "population": SEX}, {"vars": ["region"], "population": [{**r, "Freq": r["Freq"] + 1} for r in REGION]}]}, ("same population",)),
+        ({"method": "poststratify", "strata": ["sex"], "population": [*SEX, {"sex": "x", "Freq": 10}]}, ("no respondents", "'x'")),
+        ({"method": "poststratify", "strata": ["sex"], "population": [{"sex": "f", "Freq": -5}, {"sex": "m", "Freq": 480}]}, ("Freq", ">= 0")),
+        ({"method": "poststratify", "strata": ["sex"], "population": SEX[:1]}, ("no such cell", "'m'")),
+        ({"method": "linear", "formula": ["age"], "population": {"(Intercept)": 1000, "agex": 5}}, ("agex",)),
+    ],
+    ids=["margins-differ", "empty-cell", "negative", "cell-missing", "unknown-key"],
+)  # fmt: skip
+def test_bad_calibration_exits_2(estimate_cli: Any, tmp_path: Path, calib: Any, needles: tuple[str, ...]) -> None:
+    design = {"ids": [], "weights": "w", "calibration": calib}
+    assert_bad(estimate_cli(write(tmp_path), design, "--stat", "mean", "--var", "y"), "`calibration`", *needles)
+
+
+def test_replicate_specification_errors_exit_2(estimate_cli: Any, tmp_path: Path) -> None:
+    frame = FRAME.assign(r1=FRAME["w"], r2=FRAME["w"] * 1.1, r3=FRAME["w"] * 0.9)
+    path = write(tmp_path, frame)
+    wrong_count = {"type": "JKn", "weights": ["r1", "r2", "r3"], "rscales": [0.5, 0.5]}
+    run = estimate_cli(path, {"ids": [], "weights": "w", "replicate": wrong_count}, "--stat", "mean", "--var", "y")
+    assert_bad(run, "`replicate`", "2 values for 3 replicate columns")
+    run = estimate_cli(
+        path,
+        {"ids": [], "weights": "w", "replicate": {"type": "BRR", "weights_prefix": "zz"}},
+        "--stat",
+        "mean",
+        "--var",
+        "y",
+    )
+    assert_bad(run, "`replicate`", "'zz'")
+    run = estimate_cli(
+        path,
+        {"ids": [], "weights": "w", "replicate": {"type": "JKn", "weights": ["r1", "r2"]}},
+        "--stat",
+        "mean",
+        "--var",
+        "y",
+    )
+    assert_bad(run, "`replicate`", "rscales")
+    run = estimate_cli(
+        path, {"ids": [], "weights": "w", "replicate": {"type": "BRR", "create": True}}, "--stat", "mean", "--var", "y"
+    )
+    assert_bad(run, "`replicate`", "JK1, JKn")
+
+
+def _cases() -> dict[str, dict[str, Any]]:
+    found = refdata_dir()
+    cases = json.loads((found / "cases_public.json").read_text(encoding="utf-8")) if found else []
+    return {c["id"]: c for c in cases if "calibration-weights" in c["tags"]}
+
+
+CASES = _cases()
+KALTON = sorted(i for i in CASES if i.startswith("kalton_"))
+
+
+@pytest.mark.usefixtures("refdata")
+@pytest.mark.parametrize("case_id", KALTON or ["no-refdata"])
+def test_kalton_flores_cervantes_weight_tables(case_id: str) -> None:
+    """Ratio of calibrated to sample counts per (a, b) cell: Kalton & Flores-Cervantes (2003) tables."""
+    case = CASES[case_id]
+    frame = pd.read_csv(refdata_dir() / "data" / case["dataset_file"]).assign(one=1.0)  # type: ignore[operator]
+    w = calibrated(case["design"]["calibration"], frame, "one")
+    ratios = pd.Series(w).groupby([frame["a"], frame["b"]]).mean().unstack().to_numpy()
+    expected = np.array(case["expected"]["ratios"])
+    assert np.abs(ratios - expected).max() <= case["expected"]["abs_tol"]
+
+
+@pytest.mark.usefixtures("refdata")
+def test_bounded_linear_calibration_g_range() -> None:
+    """R's tests/caleg.R: range of g for calibrate(dclus1, ~enroll, pop), unbounded and bounds (0.6, 1.5)."""
+    case = CASES["api_clus1_cal_bounds"]
+    frame = pd.read_csv(refdata_dir() / "data" / case["dataset_file"])  # type: ignore[operator]
+    design = Design.from_json({k: v for k, v in case["design"].items() if k != "calibration"})
+    w0 = bind(design, from_frame(frame, list(design.columns()))).weights
+    for bounds, key in ((None, "unbounded_g_range"), (case["design"]["calibration"]["bounds"], "bounded_g_range")):
+        spec = {**case["design"]["calibration"], "bounds": bounds}
+        cal = calibration.bind(calibration.CalibrationSpec.from_json(spec), from_frame(frame, ["enroll"]))
+        g = cal.calibrate(w0) / w0
+        low, high = case["expected"][key]
+        assert abs(g.min() - low) <= case["expected"]["abs_tol"] and abs(g.max() - high) <= case["expected"]["abs_tol"]
+
+
+def test_logit_interval_on_replicates_uses_the_replicate_variance_of_logit_p(estimate_cli: Any, tmp_path: Path) -> None:
+    """svyciprop(method = "logit") on a replicate design refits per replicate: logit(p_r) spread."""
+    from scipy.special import logit, stdtrit
+
+    frame = FRAME.assign(high=(FRAME["y"] > 50).astype(int))
+    for r in range(5):
+        frame[f"rep{r}"] = frame["w"] * RNG.uniform(0.5, 1.5, len(frame))
+    design = {"ids": [], "weights": "w", "replicate": {"type": "bootstrap", "weights_prefix": "rep"}}
+    run = estimate_cli(
+        write(tmp_path, frame), design, "--stat", "mean", "--var", "high", "--ci-method", "logit", "--json"
+    )
+    entry = run.json()["estimates"][0]
+    p = np.average(frame["high"], weights=frame["w"])
+    reps = np.array([np.average(frame["high"], weights=frame[f"rep{r}"]) for r in range(5)])
+    se_logit = np.sqrt(np.sum((logit(reps) - logit(reps).mean()) ** 2) / 4)
+    half = stdtrit(run.json()["df"], 0.975) * se_logit
+    assert logit(entry["ci_low"]) == pytest.approx(logit(p) - half, rel=1e-10)
+    assert logit(entry["ci_high"]) == pytest.approx(logit(p) + half, rel=1e-10)
+
+
+@pytest.mark.parametrize("fpc", [None, "N"])
+def test_jkn_replicates_of_a_total_reproduce_the_taylor_se(estimate_cli: Any, tmp_path: Path, fpc: str | None) -> None:
+    """For a total, the JKn variance equals the stratified Taylor variance exactly (any n_h, with an fpc)."""
+    frame = FRAME.assign(stratum=np.repeat([1, 2, 3], 20), psu=np.arange(60) // 4, N=np.repeat([40, 60, 80], 20))
+    path = write(tmp_path, frame)
+    taylor = {"ids": ["psu"], "strata": "stratum", "weights": "w", "fpc": [fpc] if fpc else None}
+    jkn = {**taylor, "replicate": {"type": "JKn", "create": True}}
+    a = estimate_cli(path, taylor, "--stat", "total", "--var", "y", "--json").json()["estimates"][0]
+    b = estimate_cli(path, jkn, "--stat", "total", "--var", "y", "--json").json()
+    assert b["estimates"][0]["se"] == pytest.approx(a["se"], rel=1e-12)
+    assert b["df"] == 15 - 3
