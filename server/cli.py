@@ -14,7 +14,8 @@ commands:
   serve      start the web server (applies migrations, loads the bundled questionnaires)
   init-db    create or upgrade the database schema and load the questionnaires
   check      compile every questionnaire definition and report errors
-  estimate   design-based estimates from a CSV or Parquet file (see docs/analysis_cli.md)
+  estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
+  weights    survey weights from a respondent file and a weighting specification
 
 Run `cunsheng <command> --help` for the options of a command."""
 
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.cli import main as estimate_main
 
         return estimate_main(rest)
+    if command == "weights":
+        from analysis.weights_cli import main as weights_main
+
+        return weights_main(rest)
     if command in ("serve", "init-db", "check"):
         from server.commands import run
 
