@@ -10,7 +10,10 @@ sweep; linear (GREG) calibration takes the least-squares residual of z / (g sqrt
 X sqrt(w) and multiplies back (Deville & Sarndal 1992; Sarndal, Swensson & Wretman 1992, ch. 6 and
 7; Lumley 2010, ch. 7). Raking iterates to convergence (R's rule with epsilon 1e-10), not to R's
 default 10 sweeps. Generalised raking (`raking`, `logit`, and `linear` with bounds) solves
-Deville & Sarndal's calibration equations by Newton's method as R's `grake()`.
+Deville & Sarndal's calibration equations by Newton's method as R's `grake()`. With
+`aggregate_stage: 1` (R's `calibrate(..., aggregate.stage=1)`), the model matrix and the weights
+are replaced by their stage-1 cluster means before solving (as R's `regcalibrate` and `grake`
+calls do), so g is constant within each PSU; the variance residualises on that aggregated matrix.
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ class CalibrationSpec:
                 raise _bad("`bounds` must satisfy lower < 1 < upper")
             if method == "logit" and bounds is None:
                 raise _bad("method logit needs `bounds`")
-            if "aggregate_stage" in obj:
-                raise _bad("`aggregate_stage` is not supported")
+            stage = obj.get("aggregate_stage")
+            if stage is not None and (isinstance(stage, bool) or stage != 1):
+                raise _bad("`aggregate_stage` must be null or 1 (weights constant within stage-1 clusters)")
         return cls(method, obj)
 
     def columns(self) -> dict[str, str]:
@@ -199,8 +203,9 @@ class Calibrator:
         return self.calibrate(w), np.column_stack([self.calibrate(column) for column in replicates.T])
 
 
-def bind(spec: CalibrationSpec, columns: Columns) -> Calibrator:
-    """The calibration of `spec` on these data."""
+def bind(spec: CalibrationSpec, columns: Columns, clusters: np.ndarray | None = None) -> Calibrator:
+    """The calibration of `spec` on these data; `clusters` (stage-1 unit code per row) is needed
+    only for `aggregate_stage`."""
     obj = spec.spec
     if spec.method == "poststratify":
         table = _table(columns, list(obj["strata"]), list(obj["population"]), "post-strata")
@@ -219,14 +224,19 @@ def bind(spec: CalibrationSpec, columns: Columns) -> Calibrator:
             lambda w0, w: _rake_residualiser(tables, w0),
             lambda w, reps: _rake_replicates(tables, w, reps),
         )
-    return _model_calibrator(spec, columns)
+    return _model_calibrator(spec, columns, clusters)
 
 
 def _rake(tables: list[_Table], w: np.ndarray, sweeps: int | None = None) -> tuple[np.ndarray, list[np.ndarray], int]:
     """Iterative proportional fitting as R's `rake()` with epsilon 1e-10: sweep until the weighted
     table crossing every margin's variables moves by less than 1e-10 x the sum of the starting weights
     (or exactly `sweeps` times: replicates get the full sample's count, as R rakes them in step)."""
-    joint = np.unique(np.column_stack([t.cell for t in tables]), axis=0, return_inverse=True)[1].reshape(-1)
+    joint, size = np.zeros(len(w), dtype=np.int64), 1
+    for t in tables:  # the crossed cell of every margin (codes of a mixed-radix number, kept <= rows)
+        joint, size = joint * len(t.population) + t.cell, size * len(t.population)
+        if size > len(w):
+            joint = np.unique(joint, return_inverse=True)[1].reshape(-1)
+            size = int(joint.max(initial=-1)) + 1
     epsilon = RAKE_EPSILON * float(w.sum())
     table = np.bincount(joint, weights=w)
     after: list[np.ndarray] = []
@@ -306,25 +316,38 @@ def _label(level: Any) -> str:
     return str(level)
 
 
-def _model_calibrator(spec: CalibrationSpec, columns: Columns) -> Calibrator:
+def _cluster_mean(spec: CalibrationSpec, clusters: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+    """R's `ave(v, aggindex)` for `aggregate_stage`: each row gets its PSU's mean; identity otherwise."""
+    if spec.spec.get("aggregate_stage") is None:
+        return lambda v: v
+    if clusters is None:
+        raise _bad("`aggregate_stage` needs the design's stage-1 clusters")
+    codes = np.asarray(clusters)
+    counts = np.bincount(codes)
+    return lambda v: (np.bincount(codes, weights=v, minlength=len(counts)) / counts)[codes]
+
+
+def _model_calibrator(spec: CalibrationSpec, columns: Columns, clusters: np.ndarray | None = None) -> Calibrator:
+    ave = _cluster_mean(spec, clusters)
     x, population = _model_matrix(spec, columns)
+    x = np.column_stack([ave(column) for column in x.T])
     bounds = spec.spec.get("bounds")
     method = spec.method
     if method == "linear" and bounds is None:
 
         def calibrate(w: np.ndarray) -> np.ndarray:
-            return w * _linear_g(x, w, population)
+            return w * _linear_g(x, ave(w), population)
 
     else:
         lower, upper = (-np.inf, np.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
 
         def calibrate(w: np.ndarray) -> np.ndarray:
-            return w * _grake(x, w, population, method, lower, upper)
+            return w * _grake(x, ave(w), population, method, lower, upper)
 
     def residualiser(w0: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        whalf = np.sqrt(w0)
+        whalf = np.sqrt(ave(w0))
         design = x * whalf[:, None]
-        scale = w / np.where(whalf != 0, whalf, 1.0)
+        scale = np.where(w0 != 0, w / np.where(w0 != 0, w0, 1.0), 0.0) * whalf  # g sqrt(w0), R's caldata$w
 
         def residual(z: np.ndarray) -> np.ndarray:
             with np.errstate(divide="ignore", invalid="ignore"):

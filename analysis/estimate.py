@@ -23,7 +23,7 @@ from analysis.design import BoundDesign, Design, bind
 from analysis.domains import Domains, domains
 from analysis.errors import AnalysisError, E, column_missing, show
 from analysis.quantiles import quantiles
-from analysis.replicate import Replicates, build
+from analysis.replicate import Factored, Replicates, build
 from analysis.table import Estimates
 from analysis.variance import CalibratedVariance, DomainVariance
 
@@ -90,12 +90,14 @@ def estimate(columns: Columns, design: Design, request: Request) -> Estimates:
     design = design.resolve(list(columns))
     bound = bind(design, columns)
     replicates = build(design.replicate, bound, columns) if design.replicate is not None else None
-    calibrator = calibration.bind(design.calibration, columns) if design.calibration is not None else None
+    calibrator = None
+    if design.calibration is not None:
+        calibrator = calibration.bind(design.calibration, columns, bound.stages[0].unit)
     sampling = bound.weights
     if calibrator is not None:
         if replicates is not None:
             full, calibrated = calibrator.all(sampling, replicates.weights)
-            replicates = replace(replicates, weights=calibrated)
+            replicates = replace(replicates, stored=calibrated)
         else:
             full = calibrator.calibrate(sampling)
         bound = replace(bound, weights=full)
@@ -264,10 +266,34 @@ def _replicated(job: _Job, replicates: Replicates) -> tuple[linear.Linear, np.nd
         return np.zeros(count)
 
     full = _estimator(job, job.bound.weights, ones)  # variance 1, so deff = 1 / vsrs
-    thetas = np.stack([_estimator(job, w, zeros).estimate for w in replicates.weights.T])
+    if isinstance(replicates.stored, Factored):
+        thetas = _factored_thetas(job, replicates.stored)
+    else:
+        thetas = np.stack([_estimator(job, w, zeros).estimate for w in replicates.weights.T])
     with np.errstate(invalid="ignore"):
         v = replicates.variance(thetas, full.estimate)
     return linear.Linear(full.estimate, v, v * full.deff), thetas
+
+
+def _factored_thetas(job: _Job, f: Factored) -> np.ndarray:
+    """Replicate estimates (replicates, domains, levels) of created replicates, all at once from
+    (domain x PSU) weighted totals times the PSU x replicate factor matrix (no rows x replicates)."""
+    request, prepared, bins, count = job.request, job.prepared, job.sums.bins, job.doms.count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if prepared.coded is not None:
+            levels = len(prepared.coded.levels)
+            cells = bins * levels + np.maximum(prepared.coded.codes, 0)
+            level_w = f.sums(cells, (count + 1) * levels, np.ones(len(bins)))
+            level_w = level_w.reshape(-1, count + 1, levels)[:, :count]
+            if request.stat == "total":
+                return level_w
+            return level_w / f.sums(bins, count + 1, np.ones(len(bins)))[:, :count, None]
+        top = f.sums(bins, count + 1, prepared.y)[:, :count]
+        if request.stat == "total":
+            return top[:, :, None]
+        below = prepared.x if request.stat == "ratio" else np.ones(len(bins))
+        assert below is not None
+        return (top / f.sums(bins, count + 1, below)[:, :count])[:, :, None]
 
 
 def _linear_table(job: _Job) -> Estimates:

@@ -116,21 +116,50 @@ class ReplicateSpec:
 
 
 @dataclass(frozen=True, eq=False)
-class Replicates:
-    """Analysis replicate weights (rows x replicates), scale, rscales, centring rule, df."""
+class Factored:
+    """Created replicate weights kept as base[i] * factors[unit[i], r]: rows x replicates is never
+    materialised for estimation; domain sums per replicate are (domain x unit) totals @ factors."""
 
-    weights: np.ndarray
+    unit: np.ndarray
+    base: np.ndarray
+    factors: np.ndarray
+
+    def matrix(self) -> np.ndarray:
+        return self.base[:, None] * self.factors[self.unit]
+
+    def sums(self, bins: np.ndarray, count: int, values: np.ndarray) -> np.ndarray:
+        """Sums of values over replicate weights per bin (bins in [0, count)): shape (replicates, count)."""
+        units = self.factors.shape[0]
+        totals = np.bincount(bins * units + self.unit, weights=self.base * values, minlength=count * units)
+        return (totals.reshape(count, units) @ self.factors).T
+
+
+@dataclass(frozen=True, eq=False)
+class Replicates:
+    """Analysis replicate weights (rows x replicates, or `Factored`), scale, rscales, centring rule."""
+
+    stored: np.ndarray | Factored
     scale: float
     rscales: np.ndarray
     mse: bool
 
     @property
+    def weights(self) -> np.ndarray:
+        return self.stored.matrix() if isinstance(self.stored, Factored) else self.stored
+
+    @property
     def count(self) -> int:
-        return int(self.weights.shape[1])
+        return len(self.rscales)
 
     def df(self) -> int:
-        """R's `degf()`: rank of the replicate weight matrix minus 1."""
-        w = self.weights
+        """R's `degf()`: rank of the replicate weight matrix minus 1. For `Factored`, W'W equals
+        F' diag(c) F with c the units' sums of squared weights, so diag(sqrt c) F has W's singular values."""
+        if isinstance(self.stored, Factored):
+            f = self.stored
+            c = np.bincount(f.unit, weights=f.base * f.base, minlength=f.factors.shape[0])
+            w = np.sqrt(c)[:, None] * f.factors
+        else:
+            w = self.stored
         if w.size == 0:
             return 0
         singular = np.linalg.svd(w, compute_uv=False)
@@ -147,22 +176,21 @@ def build(spec: ReplicateSpec, bound: BoundDesign, columns: Columns) -> Replicat
     """The replicate weights of a design, read from its columns or created as `as.svrepdesign()`."""
     if spec.create:
         factors, scale, rscales = _create(spec, bound)
-        weights = factors * bound.weights[:, None]
+        weights: np.ndarray | Factored = Factored(bound.stages[0].unit, bound.weights, factors)
+        count = factors.shape[1]
     else:
         if spec.prefix is not None:
             raise _bad("`weights_prefix` was not expanded against the data")
         matrix = [numeric(columns[name], name, "replicate.weights") for name in spec.weights]
-        weights = np.column_stack(matrix)
-        bad = ~np.isfinite(weights) | (weights < 0)
+        read = np.column_stack(matrix)
+        bad = ~np.isfinite(read) | (read < 0)
         if bad.any():
             row, col = (int(i) for i in np.argwhere(bad)[0])
             raise _bad(f"column `{spec.weights[col]}` row {row + 1} is missing, negative or not finite")
-        if not spec.combined:
-            weights = weights * bound.weights[:, None]
-        count = weights.shape[1]
+        weights = read if spec.combined else read * bound.weights[:, None]
+        count = read.shape[1]
         scale = _default_scale(spec, count)
         rscales = np.ones(count)
-    count = weights.shape[1]
     if spec.scale is not None:
         scale = spec.scale
     if spec.rscales is not None:
@@ -188,9 +216,10 @@ def _default_scale(spec: ReplicateSpec, count: int) -> float:
 
 
 def _create(spec: ReplicateSpec, bound: BoundDesign) -> tuple[np.ndarray, float, np.ndarray]:
-    """Replicate weight factors from the first-stage PSUs: R's `jk1weights` / `jknweights`."""
+    """Replicate weight factors (PSUs x replicates) from the first-stage PSUs: R's `jk1weights` /
+    `jknweights`; row i's factor is row `unit[i]`."""
     stage = bound.stages[0]
-    unit, stratum_of_unit = stage.unit, stage.stratum
+    stratum_of_unit = stage.stratum
     popsize = stage.popsize
     if spec.type == "JK1":
         if stage.n_strata > 1:
@@ -198,16 +227,15 @@ def _create(spec: ReplicateSpec, bound: BoundDesign) -> tuple[np.ndarray, float,
         n = stage.n_units
         if n < 2:
             raise _bad("JK1 needs at least 2 PSUs")
-        factors = (unit[:, None] != np.arange(n)[None, :]) * (n / (n - 1))
+        factors = (1 - np.eye(n)) * (n / (n - 1))
         f = 1.0 if popsize is None or np.isinf(popsize[0]) else (popsize[0] - n) / popsize[0]
         return factors.astype(np.float64), f * (n - 1) / n, np.ones(n)
     sampled = stage.sampled
     if (sampled < 2).any():
         raise _bad("JKn replicates need at least 2 PSUs in every stratum")
     n_h = sampled[stratum_of_unit].astype(np.float64)
-    row_stratum = stratum_of_unit[unit]
-    same_stratum = row_stratum[:, None] == stratum_of_unit[None, :]
-    dropped = unit[:, None] == np.arange(stage.n_units)[None, :]
+    same_stratum = stratum_of_unit[:, None] == stratum_of_unit[None, :]
+    dropped = np.eye(stage.n_units, dtype=bool)
     factors = np.where(same_stratum, np.where(dropped, 0.0, (n_h / (n_h - 1))[None, :]), 1.0)
     f = np.ones(stage.n_units)
     if popsize is not None:

@@ -2,9 +2,9 @@
 
 Each CLI case runs in-process as the refdata README's "How a test uses a case" says, and is checked
 against the published number within its tolerance and against R 4.2 / survey 4.1-1's own output at
-1e-9 relative. Replicate-weight and calibration cases run like the others; the issue-5 cases still
-listed in EXCLUDED (regression, calibrated-weight tables, aggregate calibration) have no CLI call;
-formula-level cases (args null) are tested at library level below.
+1e-9 relative. Replicate-weight and calibration cases run like the others; the issue-5 cases in
+LIBRARY_LEVEL (regression, calibrated-weight tables, aggregate calibration) have no CLI call and
+run through the library; formula-level cases (args null) are tested at library level below.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import Design
-from analysis.estimate import mean, proportion
+from analysis import calibration
+from analysis.columns import from_frame
+from analysis.design import Design, bind
+from analysis.estimate import mean, proportion, total
 from analysis.intervals import proportion_interval
 from tests.analysis.conftest import refdata_dir
 
@@ -32,16 +34,15 @@ NEXT_ISSUE = {
     "regression",
 }  # fmt: skip
 """Issue 5's tags: replicate weights and calibration run through the CLI below. The cases the CLI
-cannot run are tested at library level in test_replicate_calibration.py (calibrated-weight tables)
-and test_regression.py (svyglm); only EXCLUDED is left untested."""
+cannot run are tested at library level in test_replicate_calibration.py (calibrated-weight tables),
+test_regression.py (svyglm) and below (aggregate calibration); only EXCLUDED is left untested."""
 LIBRARY_LEVEL = {
     "api_clus1_cal_bounds", "kalton_postStratify_tableA", "kalton_linear_tableC", "kalton_greg_numeric_tableD",
     "kalton_logit_bounded_tableG", "api_clus1_svyglm_gaussian", "api_clus1_svyglm_logit",
-    "api_strat_svyglm_gaussian_wonly", "api_strat_svyglm_logit_full",
+    "api_strat_svyglm_gaussian_wonly", "api_strat_svyglm_logit_full", "api_clus1_cal_enroll_aggregate",
 }  # fmt: skip
-EXCLUDED = {
-    "api_clus1_cal_enroll_aggregate": "calibrate(aggregate=1) (`aggregate_stage`) is outside the contract; not implemented",
-}
+EXCLUDED: dict[str, str] = {}
+"""Case id -> why it is not run; empty since aggregate calibration (`aggregate_stage`) was added."""
 QUANTITIES = ("estimate", "se", "ci_low", "ci_high", "deff")
 
 
@@ -161,6 +162,31 @@ def test_na_rm_over_many_variables_is_a_domain(refdata: Path) -> None:
         abs(yes.estimate.iloc[0] - expected["sch.wideYes"]["estimate"]) <= expected["sch.wideYes"]["estimate_abs_tol"]
     )
     assert abs(yes.se.iloc[0] - expected["sch.wideYes"]["se"]) <= expected["sch.wideYes"]["se_abs_tol"]
+
+
+def test_aggregate_calibration_keeps_weights_constant_within_psus(refdata: Path) -> None:
+    """svytotal(~api.stu, calibrate(dclus1, ~enroll, pop, aggregate=1)): R's tests/caleg.R."""
+    case = next(c for c in CASES if c["id"] == "api_clus1_cal_enroll_aggregate")
+    data = pd.read_csv(refdata / "data" / case["dataset_file"])
+    design = Design.from_json(case["design"])
+    row = total(data, design, "api.stu").iloc[0]
+    expected, r_output = case["expected"], case["r_version_check"]["r_output"]["main"]
+    assert abs(row.estimate - expected["estimate"]) <= expected["estimate_abs_tol"]
+    assert abs(row.se - expected["se"]) <= expected["se_abs_tol"]
+    for name in ("estimate", "se", "ci_low", "ci_high"):
+        assert row[name] == pytest.approx(r_output[name], rel=1e-9), name
+    assert row.df == r_output["df"]
+    columns = from_frame(data, list(design.columns()))
+    bound = bind(Design.from_json({**case["design"], "calibration": None}), columns)
+    spec = calibration.CalibrationSpec.from_json(case["design"]["calibration"])
+    w = calibration.bind(spec, columns, bound.stages[0].unit).calibrate(bound.weights)
+    assert pd.Series(w).groupby(data["dnum"]).std().max() == pytest.approx(0, abs=1e-9 * w.mean())
+    x = np.column_stack([np.ones(len(data)), data["enroll"]])
+    assert x.T @ w == pytest.approx(list(case["design"]["calibration"]["population"].values()), rel=1e-12)
+    plain = calibration.bind(calibration.CalibrationSpec.from_json({**spec.spec, "aggregate_stage": None}), columns)
+    assert pd.Series(plain.calibrate(bound.weights)).groupby(data["dnum"]).std().max() > 1e-3
+    with pytest.raises(calibration.AnalysisError, match="stage-1 clusters"):
+        calibration.bind(spec, columns)
 
 
 def test_console_script_runs_a_case_as_a_process(refdata: Path, tmp_path: Path) -> None:

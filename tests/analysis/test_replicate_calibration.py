@@ -19,6 +19,8 @@ import pytest
 from analysis import calibration
 from analysis.columns import from_frame
 from analysis.design import Design, bind
+from analysis.estimate import Request, estimate
+from analysis.replicate import build
 from tests.analysis.conftest import refdata_dir
 
 RNG = np.random.default_rng(5)
@@ -128,8 +130,9 @@ def assert_bad(run: Any, *needles: str) -> None:
         ({"method": "poststratify", "strata": ["sex"], "population": [{"sex": "f", "Freq": -5}, {"sex": "m", "Freq": 480}]}, ("Freq", ">= 0")),
         ({"method": "poststratify", "strata": ["sex"], "population": SEX[:1]}, ("no such cell", "'m'")),
         ({"method": "linear", "formula": ["age"], "population": {"(Intercept)": 1000, "agex": 5}}, ("agex",)),
+        ({"method": "linear", "formula": ["age"], "population": {"(Intercept)": 1000, "age": 47000}, "aggregate_stage": 2}, ("aggregate_stage",)),
     ],
-    ids=["margins-differ", "empty-cell", "negative", "cell-missing", "unknown-key"],
+    ids=["margins-differ", "empty-cell", "negative", "cell-missing", "unknown-key", "aggregate-stage"],
 )  # fmt: skip
 def test_bad_calibration_exits_2(estimate_cli: Any, tmp_path: Path, calib: Any, needles: tuple[str, ...]) -> None:
     design = {"ids": [], "weights": "w", "calibration": calib}
@@ -234,3 +237,31 @@ def test_jkn_replicates_of_a_total_reproduce_the_taylor_se(estimate_cli: Any, tm
     b = estimate_cli(path, jkn, "--stat", "total", "--var", "y", "--json").json()
     assert b["estimates"][0]["se"] == pytest.approx(a["se"], rel=1e-12)
     assert b["df"] == 15 - 3
+
+
+@pytest.mark.parametrize("kind", ["JK1", "JKn"])
+@pytest.mark.parametrize(
+    ("stat", "var", "options"),
+    [("mean", "y", {}), ("total", "y", {}), ("prop", "sex", {}), ("total", "region", {}), ("ratio", "y", {"denominator": "age"})],
+    ids=["mean", "total", "prop", "count", "ratio"],
+)  # fmt: skip
+def test_created_replicates_match_the_same_weights_read_from_columns(
+    kind: str, stat: str, var: str, options: dict[str, Any]
+) -> None:
+    """Created JK1/JKn replicates are estimated from (domain x PSU) totals without the rows x
+    replicates matrix; the result must equal reading that matrix back as replicate columns."""
+    frame = FRAME.assign(psu=np.arange(60) // 5, stratum=np.arange(60) // 30, dom=RNG.integers(0, 3, 60))
+    base = {"ids": ["psu"], "weights": "w", **({"strata": "stratum", "nest": True} if kind == "JKn" else {})}
+    created = Design.from_json({**base, "replicate": {"type": kind, "create": True}})
+    columns = from_frame(frame, list(frame.columns))
+    replicates = build(created.replicate, bind(created, columns), columns)  # type: ignore[arg-type]
+    names = [f"rep{r}" for r in range(replicates.count)]
+    read_back = pd.concat([frame, pd.DataFrame(replicates.weights, columns=names)], axis=1)
+    spec = {"type": kind, "weights": names, "scale": replicates.scale, "rscales": list(replicates.rscales)}
+    explicit = Design.from_json({"ids": [], "weights": "w", "replicate": spec})
+    request = Request(stat, var, ("dom",), **options)
+    a = estimate(columns, created, request)
+    b = estimate(from_frame(read_back, list(read_back.columns)), explicit, request)
+    assert np.allclose(a.numbers["estimate"], b.numbers["estimate"], rtol=1e-12)
+    assert np.allclose(a.numbers["se"], b.numbers["se"], rtol=1e-10)
+    assert a.df == b.df

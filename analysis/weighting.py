@@ -1,0 +1,274 @@
+"""Survey weights step by step: base weights, nonresponse adjustment, calibration, trimming.
+
+Follows the weighting chain of Valliant, Dever & Kreuter (2018), "Practical Tools for Designing and
+Weighting Survey Samples", 2nd ed., chapters 13-14: base weights are inverse inclusion
+probabilities (the product over selection stages); the nonresponse adjustment multiplies
+respondents' weights within each weighting class by sum w(eligible) / sum w(respondents);
+calibration is delegated to `analysis.calibration` (post-stratification, raking, linear GREG);
+trimming caps weights and redistributes the excess over the untrimmed weights until no weight
+exceeds the cap. Diagnostics report Kish's (1965, "Survey Sampling", section 11.7) design effect
+due to unequal weighting, 1 + CV^2 = n sum w^2 / (sum w)^2, and the effective sample size n / deff.
+Pure functions on numpy arrays and `analysis.columns` columns; problems are `WeightingError`s from
+the catalogue `W` (one line, Chinese and English, naming the column, row or class and the fix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from analysis.columns import Column, Columns, encode, is_text, numeric
+from analysis.errors import show
+
+
+class W(Enum):
+    """Weighting problem codes: (code, Chinese template, English template)."""
+
+    ARGUMENT = ("weights.argument", "参数错误：{detail}", "{detail}; run `cunsheng weights --help`")
+    SPEC = ("weights.spec", "权重设定 `{key}` 有误：{detail}", "spec key `{key}`: {detail}")
+    VALUE_MISSING = (
+        "weights.value_missing",
+        "列 `{column}`（{role}）第 {row} 行缺失",
+        "column `{column}` ({role}) is missing at row {row}; every row needs a value",
+    )
+    PROB = (
+        "weights.prob",
+        "列 `{column}` 第 {row} 行的概率 {value} 不在 (0, 1] 内",
+        "column `{column}` has probability {value} at row {row}; inclusion probabilities must be in (0, 1]",
+    )
+    WEIGHT = (
+        "weights.weight",
+        "列 `{column}` 第 {row} 行的值 {value} 无效：须为有限正数",
+        "column `{column}` has {value} at row {row}; {rule}",
+    )
+    NO_RESPONDENTS = (
+        "weights.no_respondents",
+        "加权类 {cell} 没有应答者",
+        "weighting class {cell} has no respondents; collapse it with a neighbouring class in `nonresponse.classes`",
+    )
+    TRIM = ("weights.trim", "无法修剪权重：{detail}", "cannot trim the weights: {detail}")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+
+class WeightingError(ValueError):
+    """A bad weighting input, named in both languages; the CLI prints it as one line and exits 2."""
+
+    def __init__(self, error: W, **params: Any):
+        self.error = error
+        self.zh = " ".join(error.value[1].format(**params).split())
+        self.en = " ".join(error.value[2].format(**params).split())
+        super().__init__(self.en)
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    def line(self) -> str:
+        return f"错误 {self.zh}/error: {self.en}"
+
+
+def _values(column: Column, name: str, role: str) -> np.ndarray:
+    values = numeric(column, name, role)
+    missing = np.flatnonzero(np.isnan(values))
+    if len(missing):
+        raise WeightingError(W.VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
+    return values
+
+
+def base_from_probs(columns: Columns, probs: Sequence[str]) -> np.ndarray:
+    """Product over selection stages of 1 / (inclusion probability) (VDK 2018, sec. 13.2)."""
+    w = np.ones(len(encode(columns[probs[0]]).codes)) if probs else np.ones(0)
+    for name in probs:
+        p = _values(columns[name], name, "probability")
+        bad = np.flatnonzero(~((p > 0) & (p <= 1)))
+        if len(bad):
+            row = int(bad[0])
+            raise WeightingError(W.PROB, column=name, row=row + 1, value=show(float(p[row])))
+        w = w / p
+    return w
+
+
+def base_from_fractions(columns: Columns, fractions: Sequence[tuple[str, str]]) -> np.ndarray:
+    """Product over stages of N / n (population units over sampled units at the stage)."""
+    w: np.ndarray | None = None
+    for n_name, pop_name in fractions:
+        n = _positive(columns[n_name], n_name, "sampled units n")
+        pop = _positive(columns[pop_name], pop_name, "population units N")
+        over = np.flatnonzero(n > pop)
+        if len(over):
+            row = int(over[0])
+            raise WeightingError(
+                W.WEIGHT, column=n_name, row=row + 1, value=show(float(n[row])), rule=f"n must not exceed `{pop_name}`"
+            )
+        w = pop / n if w is None else w * pop / n
+    if w is None:
+        raise WeightingError(W.SPEC, key="base.fractions", detail="give at least one {n, N} pair")
+    return w
+
+
+def base_from_weights(column: Column, name: str) -> np.ndarray:
+    """Given base weights, checked finite and > 0."""
+    return _positive(column, name, "base weight")
+
+
+def _positive(column: Column, name: str, role: str) -> np.ndarray:
+    w = _values(column, name, role)
+    bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+    if len(bad):
+        row = int(bad[0])
+        raise WeightingError(
+            W.WEIGHT, column=name, row=row + 1, value=show(float(w[row])), rule="it must be a finite number > 0"
+        )
+    return w
+
+
+def class_codes(columns: Columns, names: Sequence[str], n: int) -> tuple[np.ndarray, list[str]]:
+    """One code per row for the crossing of the class columns (n rows), and a label per code."""
+    if not names:
+        return np.zeros(n, dtype=np.int64), ["(all)"]
+    coded = [encode(columns[name]) for name in names]
+    for name, c in zip(names, coded, strict=True):
+        missing = np.flatnonzero(c.codes < 0)
+        if len(missing):
+            raise WeightingError(W.VALUE_MISSING, column=name, role="weighting class", row=int(missing[0]) + 1)
+    sizes = tuple(max(len(c.levels), 1) for c in coded)
+    flat = np.ravel_multi_index(tuple(c.codes for c in coded), sizes)
+    kept, codes = np.unique(flat, return_inverse=True)
+    labels = []
+    for key in kept:
+        idx = np.unravel_index(int(key), sizes)
+        labels.append(", ".join(f"`{n}`={show(c.levels[int(i)])}" for n, c, i in zip(names, coded, idx, strict=True)))
+    return codes.reshape(-1), labels
+
+
+def nonresponse_adjust(w: np.ndarray, responded: np.ndarray, classes: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Weighting-class adjustment (VDK 2018, sec. 13.5): respondents' weights times
+    sum w(eligible) / sum w(respondents) in their class; non-respondents get 0."""
+    size = len(labels)
+    eligible = np.bincount(classes, weights=w, minlength=size)
+    resp = np.bincount(classes, weights=np.where(responded, w, 0.0), minlength=size)
+    empty = np.flatnonzero(resp <= 0)
+    if len(empty):
+        raise WeightingError(W.NO_RESPONDENTS, cell=labels[int(empty[0])])
+    return np.where(responded, w * (eligible / resp)[classes], 0.0)
+
+
+def trim(
+    w: np.ndarray, cap: float, classes: np.ndarray | None = None, max_iter: int = 100, tol: float = 1e-10
+) -> np.ndarray:
+    """Cap every weight at `cap` and share each class's excess among its untrimmed weights in
+    proportion to their size, repeating until no weight exceeds the cap (VDK 2018, sec. 14.4).
+    The class totals of the weights are preserved."""
+    if not (np.isfinite(cap) and cap > 0):
+        raise WeightingError(W.TRIM, detail=f"the cap {show(cap)} must be a finite number > 0")
+    codes = np.zeros(len(w), dtype=np.int64) if classes is None else classes
+    totals = np.bincount(codes, weights=w)
+    counts = np.bincount(codes, minlength=len(totals))
+    short = np.flatnonzero(totals > cap * counts * (1 + tol))
+    if len(short):
+        raise WeightingError(
+            W.TRIM,
+            detail=f"a class has {int(counts[short[0]])} weights summing to {show(float(totals[short[0]]))}, more "
+            f"than {int(counts[short[0]])} x the cap {show(cap)}; raise `trim.max`",
+        )
+    out = w.astype(np.float64, copy=True)
+    for _ in range(max_iter):
+        over = out > cap * (1 + tol)
+        if not over.any():
+            return out
+        excess = np.bincount(codes, weights=np.where(over, out - cap, 0.0), minlength=len(totals))
+        out[over] = cap
+        free = out < cap * (1 - tol)
+        room = np.bincount(codes, weights=np.where(free, out, 0.0), minlength=len(totals))
+        share = np.divide(excess, room, out=np.zeros_like(excess), where=room > 0)
+        out = np.where(free, out * (1 + share[codes]), out)
+    raise WeightingError(W.TRIM, detail=f"weights still exceed the cap after {max_iter} iterations; raise `trim.max`")
+
+
+def summary(w: np.ndarray) -> dict[str, float]:
+    """n, sum, min, max, max/min, mean, CV (population sd / mean), Kish deff and effective n."""
+    n = len(w)
+    total = float(w.sum())
+    sq = float((w * w).sum())
+    deff = n * sq / total**2 if total else float("nan")
+    mean = total / n if n else float("nan")
+    return {
+        "n": n,
+        "sum_w": total,
+        "min": float(w.min()),
+        "max": float(w.max()),
+        "max_min_ratio": float(w.max() / w.min()) if w.min() > 0 else float("inf"),
+        "mean": mean,
+        "cv": float(np.sqrt(max(deff - 1.0, 0.0))),
+        "deff_kish": deff,
+        "n_eff": n / deff,
+    }
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    return str(value)
+
+
+def level_mask(column: Column, value: Any) -> np.ndarray:
+    """Rows whose value equals `value` (numbers compare as numbers, anything else as text)."""
+    coded = encode(column)
+    for i, level in enumerate(coded.levels):
+        if _key(level) == _key(value):
+            return coded.codes == i
+    return np.zeros(len(coded.codes), dtype=bool)
+
+
+def margin_check(w: np.ndarray, columns: Columns, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each calibration target against the weighted total achieved: margin, cell, target, achieved."""
+    rows: list[dict[str, Any]] = []
+    method = spec["method"]
+    if method in ("poststratify", "rake"):
+        tables = [spec] if method == "poststratify" else list(spec["margins"])
+        for i, table in enumerate(tables):
+            names = list(table["strata"] if method == "poststratify" else table["vars"])
+            for cell in table["population"]:
+                mask = np.ones(len(w), dtype=bool)
+                for name in names:
+                    mask &= level_mask(columns[name], cell[name])
+                rows.append(
+                    _row(
+                        f"{i + 1}: {'×'.join(names)}",
+                        ", ".join(f"{n}={cell[n]}" for n in names),
+                        float(cell["Freq"]),
+                        float(w[mask].sum()),
+                    )
+                )
+        return rows
+    for key, target in spec["population"].items():
+        rows.append(
+            _row("model", key, float(target), float(w @ _model_column(columns, list(spec["formula"]), key, len(w))))
+        )
+    return rows
+
+
+def _row(margin: str, cell: str, target: float, achieved: float) -> dict[str, Any]:
+    return {"margin": margin, "cell": cell, "target": target, "achieved": achieved, "difference": achieved - target}
+
+
+def _model_column(columns: Columns, formula: list[str], key: str, n: int) -> np.ndarray:
+    if key == "(Intercept)":
+        return np.ones(n)
+    if key in formula and not is_text(columns[key]):
+        return numeric(columns[key], key, "calibration")
+    for name in formula:
+        coded = encode(columns[name])
+        for i, level in enumerate(coded.levels):
+            label = str(int(level)) if isinstance(level, float) and level.is_integer() else str(level)
+            if f"{name}{label}" == key:
+                return (coded.codes == i).astype(np.float64)
+    return np.full(n, np.nan)
