@@ -30,3 +30,5 @@ test: $(BIN)/cunsheng chromium
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py
+	$(BIN)/python bench/weights.py
+	$(BIN)/python bench/pages.py
