@@ -109,7 +109,7 @@ def _cell(row: Mapping[str, Any], names: list[str]) -> str:
     return ", ".join(f"`{n}`={show(row[n])}" for n in names)
 
 
-def _key(value: Any) -> Any:
+def lookup_key(value: Any) -> Any:
     """A value as a lookup key: numbers compare as numbers, everything else as text."""
     if isinstance(value, bool):
         return str(value)
@@ -153,12 +153,12 @@ def _table(columns: Columns, names: list[str], population: list[Mapping[str, Any
         if len(missing):
             raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role="calibration", row=int(missing[0]) + 1)
         codes.append(coded.codes)
-        lookups.append({_key(level): i for i, level in enumerate(coded.levels)})
+        lookups.append({lookup_key(level): i for i, level in enumerate(coded.levels)})
         sizes.append(len(coded.levels))
     cell = np.ravel_multi_index(tuple(codes), tuple(sizes)) if len(codes) > 1 else codes[0]
     wanted = np.full(int(np.prod(sizes)), np.nan)
     for row in population:
-        idx = [lookup.get(_key(row[n])) for lookup, n in zip(lookups, names, strict=True)]
+        idx = [lookup.get(lookup_key(row[n])) for lookup, n in zip(lookups, names, strict=True)]
         if any(i is None for i in idx):
             if row["Freq"] > 0:
                 raise _bad(f"{label}: population cell {_cell(row, names)} has no respondents in the data")

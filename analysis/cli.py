@@ -86,9 +86,10 @@ def _parser() -> _Parser:
     return parser
 
 
-def _read_design(path: Path) -> Design:
+def read_json(path: Path) -> Any:
+    """A JSON file given on the command line (design or weighting spec), or a named AnalysisError."""
     try:
-        obj: Any = json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise AnalysisError(E.DESIGN_FILE, path=path, detail="no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -97,4 +98,7 @@ def _read_design(path: Path) -> Design:
         raise AnalysisError(
             E.DESIGN_FILE, path=path, detail=f"invalid JSON at line {exc.lineno} column {exc.colno}"
         ) from None
-    return Design.from_json(obj)
+
+
+def _read_design(path: Path) -> Design:
+    return Design.from_json(read_json(path))

@@ -153,6 +153,30 @@ class E(Enum):
     )
     ARGUMENT = ("cli.argument", "参数错误：{detail}", "{detail}; run `cunsheng estimate --help`")
 
+    WEIGHTS_ARGUMENT = ("weights.argument", "参数错误：{detail}", "{detail}; run `cunsheng weights --help`")
+    WEIGHTS_SPEC = ("weights.spec", "权重设定 `{key}` 有误：{detail}", "spec key `{key}`: {detail}")
+    WEIGHTS_VALUE_MISSING = (
+        "weights.value_missing",
+        "列 `{column}`（{role}）第 {row} 行缺失",
+        "column `{column}` ({role}) is missing at row {row}; every row needs a value",
+    )
+    PROB = (
+        "weights.prob",
+        "列 `{column}` 第 {row} 行的概率 {value} 不在 (0, 1] 内",
+        "column `{column}` has probability {value} at row {row}; inclusion probabilities must be in (0, 1]",
+    )
+    WEIGHT = (
+        "weights.weight",
+        "列 `{column}` 第 {row} 行的值 {value} 无效：须为有限正数",
+        "column `{column}` has {value} at row {row}; {rule}",
+    )
+    NO_RESPONDENTS = (
+        "weights.no_respondents",
+        "加权类 {cell} 没有应答者",
+        "weighting class {cell} has no respondents; collapse it with a neighbouring class in `nonresponse.classes`",
+    )
+    TRIM = ("weights.trim", "无法修剪权重：{detail}", "cannot trim the weights: {detail}")
+
     @property
     def code(self) -> str:
         return self.value[0]

@@ -6,8 +6,9 @@ weights (rows x replicates, always combined with the sampling weights), either r
 or created from the ids/strata design as `as.svrepdesign()`: JK1 drops one PSU at a time and
 multiplies the rest by n/(n-1), with scale (n-1)/n times (1 - n/N) under an fpc (R's `jk1weights`);
 JKn does so within each stratum, with rscales (n_h-1)/n_h (1 - n_h/N_h) and scale 1, dropping
-the replicates of strata sampled exhaustively (`jknweights`). BRR and Fay replicates are not
-created: R builds them from the precomputed Hadamard matrices shipped in its `sysdata.rda`.
+the replicates of strata sampled exhaustively (`jknweights`). BRR, Fay and bootstrap replicates
+are created in `analysis.hadamard` (`brrweights`, `bootweights`; `replicates` and `seed` set the
+bootstrap's size, default 50, and random seed, default 0).
 Default scales follow `svrepdesign()`: JK1 (R-1)/R, BRR 1/R, Fay 1/(R (1-rho)^2), bootstrap
 1/(R-1), JKn and other 1. The variance of an estimate is scale * sum_r rscales_r (theta_r - c)^2
 with c the mean of the replicate estimates, or the full-sample estimate when `mse` (R's `svrVar`;
@@ -26,10 +27,14 @@ import numpy as np
 from analysis.columns import Columns, numeric
 from analysis.design import BoundDesign
 from analysis.errors import AnalysisError, E
+from analysis.hadamard import bootstrap_factors, brr_factors
 
 TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
-CREATABLE = ("JK1", "JKn")
-_KEYS = ("type", "weights", "weights_prefix", "combined_weights", "scale", "rscales", "rho", "mse", "create")
+CREATABLE = ("JK1", "JKn", "BRR", "Fay", "bootstrap")
+_KEYS = (
+    "type", "weights", "weights_prefix", "combined_weights", "scale", "rscales", "rho", "mse", "create",
+    "replicates", "seed",
+)  # fmt: skip
 
 
 def _bad(detail: str) -> AnalysisError:
@@ -49,6 +54,8 @@ class ReplicateSpec:
     rho: float | None = None
     mse: bool = False
     create: bool = False
+    replicates: int = 50
+    seed: int = 0
 
     @classmethod
     def from_json(cls, obj: Any) -> ReplicateSpec:
@@ -90,6 +97,13 @@ class ReplicateSpec:
             raise _bad("type Fay needs `rho` in [0, 1)")
         if kind == "JKn" and not create and rscales is None:
             raise _bad("type JKn needs `rscales` ((n_h - 1)/n_h for each replicate, or one number for all)")
+        replicates, seed = obj.get("replicates", 50), obj.get("seed", 0)
+        replicates = 50 if replicates is None else replicates
+        seed = 0 if seed is None else seed
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
+            raise _bad("`replicates` must be an integer >= 2")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise _bad("`seed` must be a non-negative integer")
         return cls(
             type=kind,
             weights=tuple(weights or ()),
@@ -100,6 +114,8 @@ class ReplicateSpec:
             rho=rho,
             mse=_flag(obj, "mse", False),
             create=create,
+            replicates=replicates,
+            seed=seed,
         )
 
     def resolve(self, names: Sequence[str]) -> ReplicateSpec:
@@ -218,6 +234,12 @@ def _default_scale(spec: ReplicateSpec, count: int) -> float:
 def _create(spec: ReplicateSpec, bound: BoundDesign) -> tuple[np.ndarray, float, np.ndarray]:
     """Replicate weight factors (PSUs x replicates) from the first-stage PSUs: R's `jk1weights` /
     `jknweights`; row i's factor is row `unit[i]`."""
+    if spec.type in ("BRR", "Fay"):
+        factors = brr_factors(bound, (spec.rho or 0.0) if spec.type == "Fay" else 0.0)
+        return factors, _default_scale(spec, factors.shape[1]), np.ones(factors.shape[1])
+    if spec.type == "bootstrap":
+        factors = bootstrap_factors(bound, spec.replicates, spec.seed)
+        return factors, _default_scale(spec, factors.shape[1]), np.ones(factors.shape[1])
     stage = bound.stages[0]
     stratum_of_unit = stage.stratum
     popsize = stage.popsize

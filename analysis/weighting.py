@@ -8,76 +8,27 @@ calibration is delegated to `analysis.calibration` (post-stratification, raking,
 trimming caps weights and redistributes the excess over the untrimmed weights until no weight
 exceeds the cap. Diagnostics report Kish's (1965, "Survey Sampling", section 11.7) design effect
 due to unequal weighting, 1 + CV^2 = n sum w^2 / (sum w)^2, and the effective sample size n / deff.
-Pure functions on numpy arrays and `analysis.columns` columns; problems are `WeightingError`s from
-the catalogue `W` (one line, Chinese and English, naming the column, row or class and the fix).
+Pure functions on numpy arrays and `analysis.columns` columns; problems are `AnalysisError`s from
+the catalogue `analysis.errors.E` (one line, Chinese and English, naming the column, row or class and the fix).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import Enum
 from typing import Any
 
 import numpy as np
 
+from analysis.calibration import lookup_key
 from analysis.columns import Column, Columns, encode, is_text, numeric
-from analysis.errors import show
-
-
-class W(Enum):
-    """Weighting problem codes: (code, Chinese template, English template)."""
-
-    ARGUMENT = ("weights.argument", "参数错误：{detail}", "{detail}; run `cunsheng weights --help`")
-    SPEC = ("weights.spec", "权重设定 `{key}` 有误：{detail}", "spec key `{key}`: {detail}")
-    VALUE_MISSING = (
-        "weights.value_missing",
-        "列 `{column}`（{role}）第 {row} 行缺失",
-        "column `{column}` ({role}) is missing at row {row}; every row needs a value",
-    )
-    PROB = (
-        "weights.prob",
-        "列 `{column}` 第 {row} 行的概率 {value} 不在 (0, 1] 内",
-        "column `{column}` has probability {value} at row {row}; inclusion probabilities must be in (0, 1]",
-    )
-    WEIGHT = (
-        "weights.weight",
-        "列 `{column}` 第 {row} 行的值 {value} 无效：须为有限正数",
-        "column `{column}` has {value} at row {row}; {rule}",
-    )
-    NO_RESPONDENTS = (
-        "weights.no_respondents",
-        "加权类 {cell} 没有应答者",
-        "weighting class {cell} has no respondents; collapse it with a neighbouring class in `nonresponse.classes`",
-    )
-    TRIM = ("weights.trim", "无法修剪权重：{detail}", "cannot trim the weights: {detail}")
-
-    @property
-    def code(self) -> str:
-        return self.value[0]
-
-
-class WeightingError(ValueError):
-    """A bad weighting input, named in both languages; the CLI prints it as one line and exits 2."""
-
-    def __init__(self, error: W, **params: Any):
-        self.error = error
-        self.zh = " ".join(error.value[1].format(**params).split())
-        self.en = " ".join(error.value[2].format(**params).split())
-        super().__init__(self.en)
-
-    @property
-    def code(self) -> str:
-        return self.error.code
-
-    def line(self) -> str:
-        return f"错误 {self.zh}/error: {self.en}"
+from analysis.errors import AnalysisError, E, show
 
 
 def _values(column: Column, name: str, role: str) -> np.ndarray:
     values = numeric(column, name, role)
     missing = np.flatnonzero(np.isnan(values))
     if len(missing):
-        raise WeightingError(W.VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
+        raise AnalysisError(E.WEIGHTS_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
     return values
 
 
@@ -89,7 +40,7 @@ def base_from_probs(columns: Columns, probs: Sequence[str]) -> np.ndarray:
         bad = np.flatnonzero(~((p > 0) & (p <= 1)))
         if len(bad):
             row = int(bad[0])
-            raise WeightingError(W.PROB, column=name, row=row + 1, value=show(float(p[row])))
+            raise AnalysisError(E.PROB, column=name, row=row + 1, value=show(float(p[row])))
         w = w / p
     return w
 
@@ -103,12 +54,12 @@ def base_from_fractions(columns: Columns, fractions: Sequence[tuple[str, str]]) 
         over = np.flatnonzero(n > pop)
         if len(over):
             row = int(over[0])
-            raise WeightingError(
-                W.WEIGHT, column=n_name, row=row + 1, value=show(float(n[row])), rule=f"n must not exceed `{pop_name}`"
+            raise AnalysisError(
+                E.WEIGHT, column=n_name, row=row + 1, value=show(float(n[row])), rule=f"n must not exceed `{pop_name}`"
             )
         w = pop / n if w is None else w * pop / n
     if w is None:
-        raise WeightingError(W.SPEC, key="base.fractions", detail="give at least one {n, N} pair")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="base.fractions", detail="give at least one {n, N} pair")
     return w
 
 
@@ -122,8 +73,8 @@ def _positive(column: Column, name: str, role: str) -> np.ndarray:
     bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
     if len(bad):
         row = int(bad[0])
-        raise WeightingError(
-            W.WEIGHT, column=name, row=row + 1, value=show(float(w[row])), rule="it must be a finite number > 0"
+        raise AnalysisError(
+            E.WEIGHT, column=name, row=row + 1, value=show(float(w[row])), rule="it must be a finite number > 0"
         )
     return w
 
@@ -136,7 +87,7 @@ def class_codes(columns: Columns, names: Sequence[str], n: int) -> tuple[np.ndar
     for name, c in zip(names, coded, strict=True):
         missing = np.flatnonzero(c.codes < 0)
         if len(missing):
-            raise WeightingError(W.VALUE_MISSING, column=name, role="weighting class", row=int(missing[0]) + 1)
+            raise AnalysisError(E.WEIGHTS_VALUE_MISSING, column=name, role="weighting class", row=int(missing[0]) + 1)
     sizes = tuple(max(len(c.levels), 1) for c in coded)
     flat = np.ravel_multi_index(tuple(c.codes for c in coded), sizes)
     kept, codes = np.unique(flat, return_inverse=True)
@@ -155,7 +106,7 @@ def nonresponse_adjust(w: np.ndarray, responded: np.ndarray, classes: np.ndarray
     resp = np.bincount(classes, weights=np.where(responded, w, 0.0), minlength=size)
     empty = np.flatnonzero(resp <= 0)
     if len(empty):
-        raise WeightingError(W.NO_RESPONDENTS, cell=labels[int(empty[0])])
+        raise AnalysisError(E.NO_RESPONDENTS, cell=labels[int(empty[0])])
     return np.where(responded, w * (eligible / resp)[classes], 0.0)
 
 
@@ -166,14 +117,14 @@ def trim(
     proportion to their size, repeating until no weight exceeds the cap (VDK 2018, sec. 14.4).
     The class totals of the weights are preserved."""
     if not (np.isfinite(cap) and cap > 0):
-        raise WeightingError(W.TRIM, detail=f"the cap {show(cap)} must be a finite number > 0")
+        raise AnalysisError(E.TRIM, detail=f"the cap {show(cap)} must be a finite number > 0")
     codes = np.zeros(len(w), dtype=np.int64) if classes is None else classes
     totals = np.bincount(codes, weights=w)
     counts = np.bincount(codes, minlength=len(totals))
     short = np.flatnonzero(totals > cap * counts * (1 + tol))
     if len(short):
-        raise WeightingError(
-            W.TRIM,
+        raise AnalysisError(
+            E.TRIM,
             detail=f"a class has {int(counts[short[0]])} weights summing to {show(float(totals[short[0]]))}, more "
             f"than {int(counts[short[0]])} x the cap {show(cap)}; raise `trim.max`",
         )
@@ -188,7 +139,7 @@ def trim(
         room = np.bincount(codes, weights=np.where(free, out, 0.0), minlength=len(totals))
         share = np.divide(excess, room, out=np.zeros_like(excess), where=room > 0)
         out = np.where(free, out * (1 + share[codes]), out)
-    raise WeightingError(W.TRIM, detail=f"weights still exceed the cap after {max_iter} iterations; raise `trim.max`")
+    raise AnalysisError(E.TRIM, detail=f"weights still exceed the cap after {max_iter} iterations; raise `trim.max`")
 
 
 def summary(w: np.ndarray) -> dict[str, float]:
@@ -211,19 +162,11 @@ def summary(w: np.ndarray) -> dict[str, float]:
     }
 
 
-def _key(value: Any) -> Any:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    return str(value)
-
-
 def level_mask(column: Column, value: Any) -> np.ndarray:
     """Rows whose value equals `value` (numbers compare as numbers, anything else as text)."""
     coded = encode(column)
     for i, level in enumerate(coded.levels):
-        if _key(level) == _key(value):
+        if lookup_key(level) == lookup_key(value):
             return coded.codes == i
     return np.zeros(len(coded.codes), dtype=bool)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from analysis import weighting as wt
 from analysis.calibration import CalibrationSpec, bind
+from analysis.cli import read_json
 from analysis.columns import Columns, encode, from_frame
 from analysis.errors import AnalysisError, E, column_missing
 
@@ -41,7 +42,7 @@ LABELS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise wt.WeightingError(wt.W.ARGUMENT, detail=message)
+        raise AnalysisError(E.WEIGHTS_ARGUMENT, detail=message)
 
 
 def main(argv: list[str]) -> int:
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
         spec = _read_spec(Path(args.spec))
         frame = _read_frame(Path(args.data))
         result, stages, margins = run(frame, spec)
-    except (AnalysisError, wt.WeightingError) as err:
+    except AnalysisError as err:
         print(f"{PROG}: {err.line()}", file=sys.stderr)
         return 2
     except SystemExit as done:
@@ -94,7 +95,7 @@ def _parser() -> _Parser:
 
 def _check_suffix(path: Path, allowed: tuple[str, ...], option: str) -> None:
     if path.suffix.lower() not in allowed:
-        raise wt.WeightingError(wt.W.ARGUMENT, detail=f"{option} {path} must end in {' or '.join(allowed)}")
+        raise AnalysisError(E.WEIGHTS_ARGUMENT, detail=f"{option} {path} must end in {' or '.join(allowed)}")
 
 
 def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,19 +104,12 @@ def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _read_spec(path: Path) -> dict[str, Any]:
-    try:
-        obj: Any = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise AnalysisError(E.DESIGN_FILE, path=path, detail="no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnalysisError(E.DESIGN_FILE, path=path, detail=type(exc).__name__) from None
-    except json.JSONDecodeError as exc:
-        raise AnalysisError(E.DESIGN_FILE, path=path, detail=f"invalid JSON at line {exc.lineno}") from None
+    obj: Any = read_json(path)
     if not isinstance(obj, dict):
-        raise wt.WeightingError(wt.W.SPEC, key="(top)", detail="the spec must be a JSON object")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="(top)", detail="the spec must be a JSON object")
     unknown = set(obj) - {"base", "nonresponse", "calibration", "trim", "weight_column"}
     if unknown:
-        raise wt.WeightingError(wt.W.SPEC, key=sorted(unknown)[0], detail="unknown key; see docs/analysis.md")
+        raise AnalysisError(E.WEIGHTS_SPEC, key=sorted(unknown)[0], detail="unknown key; see docs/analysis.md")
     return obj
 
 
@@ -143,26 +137,26 @@ def _columns(frame: Any, names: Mapping[str, str]) -> Columns:
 def _spec_list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
     value = obj.get(key, [])
     if not isinstance(value, list):
-        raise wt.WeightingError(wt.W.SPEC, key=f"{where}.{key}", detail="must be a list")
+        raise AnalysisError(E.WEIGHTS_SPEC, key=f"{where}.{key}", detail="must be a list")
     return value
 
 
 def _base(frame: Any, spec: Any) -> np.ndarray:
     if not isinstance(spec, Mapping) or len(set(spec) & {"probs", "weights", "fractions"}) != 1:
-        raise wt.WeightingError(wt.W.SPEC, key="base", detail='give exactly one of "probs", "weights", "fractions"')
+        raise AnalysisError(E.WEIGHTS_SPEC, key="base", detail='give exactly one of "probs", "weights", "fractions"')
     if "weights" in spec:
         name = spec["weights"]
         if not isinstance(name, str):
-            raise wt.WeightingError(wt.W.SPEC, key="base.weights", detail="must be a column name")
+            raise AnalysisError(E.WEIGHTS_SPEC, key="base.weights", detail="must be a column name")
         return wt.base_from_weights(_columns(frame, {name: "base weight"})[name], name)
     if "probs" in spec:
         probs = _spec_list(spec, "probs", "base")
         if not probs or not all(isinstance(p, str) for p in probs):
-            raise wt.WeightingError(wt.W.SPEC, key="base.probs", detail="must be a non-empty list of column names")
+            raise AnalysisError(E.WEIGHTS_SPEC, key="base.probs", detail="must be a non-empty list of column names")
         return wt.base_from_probs(_columns(frame, {p: "probability" for p in probs}), probs)
     pairs = _spec_list(spec, "fractions", "base")
     if not all(isinstance(p, Mapping) and isinstance(p.get("n"), str) and isinstance(p.get("N"), str) for p in pairs):
-        raise wt.WeightingError(wt.W.SPEC, key="base.fractions", detail='must be a list of {"n": col, "N": col}')
+        raise AnalysisError(E.WEIGHTS_SPEC, key="base.fractions", detail='must be a list of {"n": col, "N": col}')
     names = {p[k]: "stage size" for p in pairs for k in ("n", "N")}
     return wt.base_from_fractions(_columns(frame, names), [(p["n"], p["N"]) for p in pairs])
 
@@ -172,19 +166,19 @@ def _respondents(frame: Any, w: np.ndarray, spec: Any) -> tuple[np.ndarray, np.n
     if spec is None:
         return np.ones(len(w), dtype=bool), w
     if not isinstance(spec, Mapping) or not isinstance(spec.get("status"), str):
-        raise wt.WeightingError(wt.W.SPEC, key="nonresponse", detail='needs "status": a column name')
+        raise AnalysisError(E.WEIGHTS_SPEC, key="nonresponse", detail='needs "status": a column name')
     status = spec["status"]
     classes = _spec_list(spec, "classes", "nonresponse")
     if not all(isinstance(c, str) for c in classes):
-        raise wt.WeightingError(wt.W.SPEC, key="nonresponse.classes", detail="must be a list of column names")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="nonresponse.classes", detail="must be a list of column names")
     columns = _columns(frame, {status: "response status", **{c: "weighting class" for c in classes}})
     missing = np.flatnonzero(encode(columns[status]).codes < 0)
     if len(missing):
-        raise wt.WeightingError(wt.W.VALUE_MISSING, column=status, role="response status", row=int(missing[0]) + 1)
+        raise AnalysisError(E.WEIGHTS_VALUE_MISSING, column=status, role="response status", row=int(missing[0]) + 1)
     responded = wt.level_mask(columns[status], spec.get("respondent_value", 1))
     if not responded.any():
         detail = f"no row of `{status}` equals {spec.get('respondent_value', 1)!r}; check `respondent_value`"
-        raise wt.WeightingError(wt.W.SPEC, key="nonresponse.respondent_value", detail=detail)
+        raise AnalysisError(E.WEIGHTS_SPEC, key="nonresponse.respondent_value", detail=detail)
     codes, labels = wt.class_codes(columns, classes, len(w))
     return responded, wt.nonresponse_adjust(w, responded, codes, labels)
 
@@ -193,7 +187,7 @@ def run(frame: Any, spec: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]],
     """The respondent rows with the final weights, per-stage diagnostics and the margin check."""
     name = spec.get("weight_column", "weight")
     if not isinstance(name, str) or not name:
-        raise wt.WeightingError(wt.W.SPEC, key="weight_column", detail="must be a non-empty column name")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="weight_column", detail="must be a non-empty column name")
     w = _base(frame, spec.get("base"))
     stages = [{"stage": "base", **wt.summary(w)}]
     responded, w = _respondents(frame, w, spec.get("nonresponse"))
@@ -219,10 +213,10 @@ def run(frame: Any, spec: Mapping[str, Any]) -> tuple[Any, list[dict[str, Any]],
 def _trim(frame: Any, w: np.ndarray, spec: Any) -> np.ndarray:
     cap = spec.get("max") if isinstance(spec, Mapping) else None
     if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
-        raise wt.WeightingError(wt.W.SPEC, key="trim.max", detail="must be a number > 0")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="trim.max", detail="must be a number > 0")
     relative = spec.get("relative_to")
     if relative not in (None, "median", "mean"):
-        raise wt.WeightingError(wt.W.SPEC, key="trim.relative_to", detail='must be "median", "mean" or null')
+        raise AnalysisError(E.WEIGHTS_SPEC, key="trim.relative_to", detail='must be "median", "mean" or null')
     bound = float(cap) * (1.0 if relative is None else float(getattr(np, relative)(w)))
     classes = _spec_list(spec, "classes", "trim")
     codes = None
@@ -230,7 +224,7 @@ def _trim(frame: Any, w: np.ndarray, spec: Any) -> np.ndarray:
         codes = wt.class_codes(_columns(frame, {c: "trimming class" for c in classes}), classes, len(w))[0]
     max_iter = spec.get("max_iter", 100)
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise wt.WeightingError(wt.W.SPEC, key="trim.max_iter", detail="must be a whole number >= 1")
+        raise AnalysisError(E.WEIGHTS_SPEC, key="trim.max_iter", detail="must be a whole number >= 1")
     return wt.trim(w, bound, codes, max_iter)
 
 

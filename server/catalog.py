@@ -46,7 +46,7 @@ def definition_files(folder: Path) -> list[Path]:
 
 
 def _published(session: Session, name: str) -> dict[int, Published]:
-    """Published versions of `name` by sha-independent number, compiled from their stored text."""
+    """Published versions of `name` by number, compiled from their stored text."""
     return {
         v.number: Published(compile_text(v.source.encode("utf-8"), f"{name} 第{v.number}版"), v.id or 0, v.number)
         for v in store.published_versions(session, name)

@@ -163,10 +163,16 @@ def test_replicate_specification_errors_exit_2(estimate_cli: Any, tmp_path: Path
         "y",
     )
     assert_bad(run, "`replicate`", "rscales")
+    three = write(tmp_path, frame.assign(st=np.repeat([1, 2], 30), psu=[0, 0, 1, 1, 2, 2] * 10))
     run = estimate_cli(
-        path, {"ids": [], "weights": "w", "replicate": {"type": "BRR", "create": True}}, "--stat", "mean", "--var", "y"
+        three,
+        {"ids": ["psu"], "strata": "st", "weights": "w", "nest": True, "replicate": {"type": "BRR", "create": True}},
+        "--stat",
+        "mean",
+        "--var",
+        "y",
     )
-    assert_bad(run, "`replicate`", "JK1, JKn")
+    assert_bad(run, "`replicate`", "exactly 2 PSUs per stratum", "`st`=1", "has 3")
 
 
 def _cases() -> dict[str, dict[str, Any]]:
@@ -239,7 +245,7 @@ def test_jkn_replicates_of_a_total_reproduce_the_taylor_se(estimate_cli: Any, tm
     assert b["df"] == 15 - 3
 
 
-@pytest.mark.parametrize("kind", ["JK1", "JKn"])
+@pytest.mark.parametrize("kind", ["JK1", "JKn", "bootstrap"])
 @pytest.mark.parametrize(
     ("stat", "var", "options"),
     [("mean", "y", {}), ("total", "y", {}), ("prop", "sex", {}), ("total", "region", {}), ("ratio", "y", {"denominator": "age"})],
