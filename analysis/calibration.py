@@ -331,6 +331,7 @@ def _model_calibrator(spec: CalibrationSpec, columns: Columns, clusters: np.ndar
     ave = _cluster_mean(spec, clusters)
     x, population = _model_matrix(spec, columns)
     x = np.column_stack([ave(column) for column in x.T])
+    names = list(spec.spec["population"])
     bounds = spec.spec.get("bounds")
     method = spec.method
     if method == "linear" and bounds is None:
@@ -342,7 +343,7 @@ def _model_calibrator(spec: CalibrationSpec, columns: Columns, clusters: np.ndar
         lower, upper = (-np.inf, np.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
 
         def calibrate(w: np.ndarray) -> np.ndarray:
-            return w * _grake(x, ave(w), population, method, lower, upper)
+            return w * _grake(x, ave(w), population, method, (lower, upper), names)
 
     def residualiser(w0: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         whalf = np.sqrt(ave(w0))
@@ -370,8 +371,10 @@ def _linear_g(x: np.ndarray, w: np.ndarray, population: np.ndarray) -> np.ndarra
     return 1 + x @ lam
 
 
-def _grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, lo: float, hi: float) -> np.ndarray:
+def _grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, bounds: tuple[float, float],
+           names: list[str]) -> np.ndarray:
     """R's `grake()`: Newton steps on the calibration equations for F = linear, exp or logit."""
+    lo, hi = bounds
     sample_total = x.T @ w
     a = (hi - lo) / ((hi - 1) * (1 - lo)) if method == "logit" else 1.0
 
@@ -405,4 +408,6 @@ def _grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, lo
         misfit = population - sample_total - x.T @ (w * inverse(u))
         if np.all(np.abs(misfit) / (1 + np.abs(population)) < GRAKE_EPSILON):
             return 1 + inverse(u)
-    raise _bad(f"{method} calibration did not converge in {GRAKE_MAXIT} iterations (bounds too tight?)")
+    worst = names[int(np.argmax(np.abs(misfit) / (1 + np.abs(population))))]
+    raise _bad(f"{method} calibration did not converge in {GRAKE_MAXIT} iterations: the total of `{worst}` "
+               "cannot be met within the bounds; widen `bounds`")

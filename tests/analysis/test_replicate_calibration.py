@@ -19,6 +19,7 @@ import pytest
 from analysis import calibration
 from analysis.columns import from_frame
 from analysis.design import Design, bind
+from analysis.errors import AnalysisError
 from analysis.estimate import Request, estimate
 from analysis.replicate import build
 from tests.analysis.conftest import refdata_dir
@@ -271,3 +272,11 @@ def test_created_replicates_match_the_same_weights_read_from_columns(
     assert np.allclose(a.numbers["estimate"], b.numbers["estimate"], rtol=1e-12)
     assert np.allclose(a.numbers["se"], b.numbers["se"], rtol=1e-10)
     assert a.df == b.df
+
+
+def test_bounded_calibration_that_cannot_converge_names_the_total() -> None:
+    total = float((FRAME["w"] * FRAME["age"]).sum())
+    spec = {"method": "logit", "formula": ["age"], "bounds": [0.95, 1.05],
+            "population": {"(Intercept)": float(FRAME["w"].sum()), "age": 3 * total}}
+    with pytest.raises(AnalysisError, match="`age` cannot be met within the bounds"):
+        calibrated(spec)
