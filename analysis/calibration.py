@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from analysis.calsolve import grake, linear_g
 from analysis.columns import Columns, encode, is_text, numeric
 from analysis.errors import AnalysisError, E, show
 
 METHODS = ("poststratify", "rake", "linear", "raking", "logit")
 RAKE_EPSILON = 1e-10
 RAKE_SWEEPS = 1000
-GRAKE_EPSILON = 1e-12
-GRAKE_MAXIT = 100
 
 
 def _bad(detail: str) -> AnalysisError:
@@ -337,13 +336,13 @@ def _model_calibrator(spec: CalibrationSpec, columns: Columns, clusters: np.ndar
     if method == "linear" and bounds is None:
 
         def calibrate(w: np.ndarray) -> np.ndarray:
-            return w * _linear_g(x, ave(w), population)
+            return w * linear_g(x, ave(w), population)
 
     else:
         lower, upper = (-np.inf, np.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
 
         def calibrate(w: np.ndarray) -> np.ndarray:
-            return w * _grake(x, ave(w), population, method, (lower, upper), names)
+            return w * grake(x, ave(w), population, method, (lower, upper), names)
 
     def residualiser(w0: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         whalf = np.sqrt(ave(w0))
@@ -359,55 +358,3 @@ def _model_calibrator(spec: CalibrationSpec, columns: Columns, clusters: np.ndar
         return residual
 
     return Calibrator(calibrate, residualiser)
-
-
-def _linear_g(x: np.ndarray, w: np.ndarray, population: np.ndarray) -> np.ndarray:
-    """GREG g-weights 1 + x'T^-1 (t_x - t_x,hat) (R's `regcalibrate`)."""
-    scaled = x * np.sqrt(w)[:, None]
-    try:
-        lam = np.linalg.solve(scaled.T @ scaled, population - x.T @ w)
-    except np.linalg.LinAlgError:
-        raise _bad("the calibration variables are collinear in the sample; drop one") from None
-    return 1 + x @ lam
-
-
-def _grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, bounds: tuple[float, float],
-           names: list[str]) -> np.ndarray:
-    """R's `grake()`: Newton steps on the calibration equations for F = linear, exp or logit."""
-    lo, hi = bounds
-    sample_total = x.T @ w
-    a = (hi - lo) / ((hi - 1) * (1 - lo)) if method == "logit" else 1.0
-
-    def logistic(u: np.ndarray) -> np.ndarray:
-        """(1 - lo) e^(a u) / (hi - 1 + (1 - lo) e^(a u)): R's logit F, written to avoid overflow."""
-        return 0.5 * (1 + np.tanh((a * u + np.log((1 - lo) / (hi - 1))) / 2))
-
-    def inverse(u: np.ndarray) -> np.ndarray:
-        if method == "linear":
-            return np.clip(u + 1, lo, hi) - 1
-        if method == "raking":
-            return np.clip(np.exp(u), lo, hi) - 1
-        return lo + (hi - lo) * logistic(u) - 1
-
-    def slope(u: np.ndarray) -> np.ndarray:
-        inside = (u < hi - 1) & (u > lo - 1)
-        if method == "linear":
-            return inside.astype(np.float64)
-        if method == "raking":
-            return np.where(inside, np.exp(u), 0.0)
-        sigma = logistic(u)
-        return (hi - lo) * a * sigma * (1 - sigma)
-
-    eta = np.zeros(x.shape[1])
-    for _ in range(GRAKE_MAXIT):
-        u = x @ eta
-        t = (x * (w * slope(u))[:, None]).T @ x
-        misfit = population - sample_total - x.T @ (w * inverse(u))
-        eta = eta + np.linalg.pinv(t) @ misfit
-        u = x @ eta
-        misfit = population - sample_total - x.T @ (w * inverse(u))
-        if np.all(np.abs(misfit) / (1 + np.abs(population)) < GRAKE_EPSILON):
-            return 1 + inverse(u)
-    worst = names[int(np.argmax(np.abs(misfit) / (1 + np.abs(population))))]
-    raise _bad(f"{method} calibration did not converge in {GRAKE_MAXIT} iterations: the total of `{worst}` "
-               "cannot be met within the bounds; widen `bounds`")
