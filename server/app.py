@@ -13,13 +13,13 @@ from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
-from server import store
 from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.render import STATIC, make_templates
-from server.routes import api, home, respond
+from server.routes import drafts, home, responses, versions
 from server.settings import Settings
+from server.store import villages
 
 
 class CachedStatic(StaticFiles):
@@ -38,7 +38,7 @@ def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
         migrate(engine)
         with Session(engine) as session:
             with settings.villages_csv.open(encoding="utf-8-sig", newline="") as fh:
-                store.load_villages(session, csv.DictReader(fh))
+                villages.load_villages(session, csv.DictReader(fh))
             catalog = load_catalog(session, settings.definitions_dir)
     except BaseException:
         engine.dispose()
@@ -59,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = settings.resolved_secret()
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    app.include_router(home.router)
-    app.include_router(respond.router)
-    app.include_router(api.router)
+    for router in (home.router, drafts.router, versions.router, responses.router):
+        app.include_router(router)
     return app

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from server import store
+from server.store import versions
 from surveys.compiler import check_against, compile_file, compile_text
 from surveys.errors import DefinitionInvalid
 from surveys.model import Survey
@@ -49,7 +49,7 @@ def _published(session: Session, name: str) -> dict[int, Published]:
     """Published versions of `name` by number, compiled from their stored text."""
     return {
         v.number: Published(compile_text(v.source.encode("utf-8"), f"{name} 第{v.number}版"), v.id or 0, v.number)
-        for v in store.published_versions(session, name)
+        for v in versions.published_versions(session, name)
     }
 
 
@@ -62,7 +62,7 @@ def check_files(session: Session | None, files: list[Path]) -> list[str]:
             if session is not None:
                 check_against(survey, [p.survey for p in _published(session, survey.name).values()])
         except DefinitionInvalid as exc:
-            lines.extend(str(p) for p in exc.problems)
+            lines.extend(str(f) for f in exc.findings)
     return lines
 
 
@@ -73,7 +73,7 @@ def load_catalog(session: Session, folder: Path) -> Catalog:
         survey = compile_file(path)
         earlier = _published(session, survey.name)
         check_against(survey, [p.survey for p in earlier.values()])
-        current = store.publish_version(session, survey.name, survey.sha256, survey.title, survey.source)
+        current = versions.publish_version(session, survey.name, survey.sha256, survey.title, survey.source)
         for number, published in earlier.items():
             if number != current.number:
                 catalog.add(published, current=False)

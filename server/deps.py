@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from server import store
 from server.catalog import Catalog, Published
-from server.errors import P, Problem
-from server.tables import Draft
+from server.errors import P
+from server.store import drafts
+from server.store.drafts import Draft
+from surveys.kinds import Getlist
+from surveys.problem import Problem
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -51,10 +54,17 @@ def cookie_name(survey: str) -> str:
 
 def get_draft(request: Request, survey: str, session: SessionDep) -> Draft | None:
     """The respondent's draft for this questionnaire, from the resume cookie."""
-    return store.draft_by_token(session, survey, request.cookies.get(cookie_name(survey)))
+    return drafts.draft_by_token(session, survey, request.cookies.get(cookie_name(survey)))
 
 
 DraftDep = Annotated[Draft | None, Depends(get_draft)]
+
+
+def set_draft_cookie(request: Request, response: Response, draft: Draft) -> None:
+    """Let this phone come back to the draft (the resume cookie)."""
+    settings = request.app.state.settings
+    response.set_cookie(cookie_name(draft.survey), draft.token, max_age=settings.draft_days * 86400,
+                        httponly=True, samesite="lax", secure=settings.cookie_secure)
 
 
 def form_token(request: Request, draft: Draft) -> str:
@@ -77,6 +87,11 @@ async def read_form(request: Request) -> FormData:
 
 async def read_body(request: Request) -> bytes:
     return await request.body()
+
+
+def getlist_of(form: FormData) -> Getlist:
+    """The posted values of a field, as the kind table reads them."""
+    return lambda key: [str(v) for v in form.getlist(key)]
 
 
 FormDep = Annotated[FormData, Depends(read_form)]

@@ -1,14 +1,15 @@
-"""The one catalogue of request problems and the one handler that renders them.
+"""The server's catalogue of request problems, and the one handler that renders any `Problem`.
 
-Each problem has a stable code (tests assert on it), an HTTP status and a Chinese message template.
-The JSON API answers `{code, message, details}`; pages render the same problem for people.
-Invalid answers are not exceptions: they are a dict shown next to the fields (see surveys.answers).
+Entries are of the project's one problem type (`surveys.problem`): a stable code (tests assert on
+it), an HTTP status and a Chinese message template. The JSON API answers `{code, message, details}`;
+pages render the same problem for people. Problems raised by other rooms (a definition, an analysis
+spec) are rendered the same way. Invalid answers are not exceptions: they are data shown next to the
+fields (see surveys.answers).
 """
 
 from __future__ import annotations
 
 import logging
-from enum import Enum
 from typing import Any
 
 from fastapi import Request
@@ -16,18 +17,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from surveys.problem import Catalogue, Problem, validation_details
 
-class P(Enum):
-    """Problem codes: (code, HTTP status, message template)."""
+
+class P(Catalogue):
+    """Request problems: (code, HTTP status, Chinese message template)."""
 
     NOT_FOUND = ("not_found", 404, "页面不存在。请检查链接是否完整。")
     SURVEY_NOT_FOUND = ("survey.not_found", 404, "找不到问卷“{survey}”。请检查链接，或回到首页选择问卷。")
     VERSION_NOT_FOUND = ("survey.version_not_found", 422, "问卷“{survey}”没有第 {version} 版。")
     VILLAGE_NOT_FOUND = ("village.not_found", 404, "村（社区）代码“{village}”不存在，请检查链接或重新选择。")
+    VILLAGE_UNKNOWN = ("response.village_unknown", 422, "村（社区）代码“{village}”不存在。请检查村（社区）代码。")
     PAGE_NOT_FOUND = ("page.not_found", 404, "问卷中没有这一页，请从头开始或用恢复码继续。")
     RESUME_CODE_INVALID = ("draft.resume_code_invalid", 404, "恢复码“{resume_code}”无效，或这份问卷已经提交。请检查后重新输入。")
     FORM_EXPIRED = ("request.form_expired", 403, "页面已过期，请回到问卷重新打开。您已保存的答案不会丢失。")
-    REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确：{summary}")
+    REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确，请检查这些字段：{fields}")
+    BODY_NOT_JSON = ("request.not_json", 422, "请求体不是有效的 JSON（UTF-8 编码的 JSON 对象）。")
+    BODY_NOT_OBJECT = ("request.not_object", 422, "请求体应为 JSON 对象，例如 {{\"instance_id\": …, \"answers\": {{…}}}}。")
     ANSWERS_INVALID = ("response.answers_invalid", 422, "有 {count} 个答案不符合问卷要求，请逐项修改。")
     INSTANCE_CONFLICT = (
         "response.instance_conflict",
@@ -38,27 +44,11 @@ class P(Enum):
     RESPONSE_NOT_FOUND = ("response.not_found", 404, "没有实例编号为 {instance_id} 的答卷。")
     SERVER_ERROR = ("server.error", 500, "服务器出了点问题，您的答案已保存到上一页。请稍后刷新页面重试。")
 
-    @property
-    def code(self) -> str:
-        return self.value[0]
 
-    @property
-    def status(self) -> int:
-        return self.value[1]
-
-
-class Problem(Exception):
-    """Raise this (never a bare HTTPException) from routes and dependencies."""
-
-    def __init__(self, problem: P, details: dict[str, Any] | None = None, **fields: Any):
-        self.problem = problem
-        self.fields = fields
-        self.details = details if details is not None else fields
-        self.message = problem.value[2].format(**fields)
-        super().__init__(self.message)
-
-    def body(self) -> dict[str, Any]:
-        return {"code": self.problem.code, "message": self.message, "details": self.details}
+def invalid_request(errors: Any) -> Problem:
+    """`request.invalid` listing each field at fault (pydantic errors, translated to Chinese)."""
+    details = validation_details(errors)
+    return Problem(P.REQUEST_INVALID, details=details, fields="；".join(f"{k}：{v}" for k, v in details.items()))
 
 
 def _wants_json(request: Request) -> bool:
@@ -68,11 +58,12 @@ def _wants_json(request: Request) -> bool:
 async def handle_problem(request: Request, exc: Exception) -> Response:
     """Render a Problem as JSON for the API and as a Chinese page for people."""
     assert isinstance(exc, Problem)
+    status = exc.status if 400 <= exc.status < 600 else 500
     if _wants_json(request):
-        return JSONResponse(exc.body(), status_code=exc.problem.status)
+        return JSONResponse(exc.body(), status_code=status)
     from server.render import render
 
-    return render(request, "problem.html", {"problem": exc}, status_code=exc.problem.status)
+    return render(request, "problem.html", {"problem": exc}, status_code=status)
 
 
 async def handle_http(request: Request, exc: Exception) -> Response:
@@ -85,9 +76,7 @@ async def handle_http(request: Request, exc: Exception) -> Response:
 async def handle_validation(request: Request, exc: Exception) -> Response:
     """FastAPI's request validation errors become request.invalid with each field listed."""
     assert isinstance(exc, RequestValidationError)
-    details = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-    summary = "；".join(f"{k}: {v}" for k, v in details.items())
-    return await handle_problem(request, Problem(P.REQUEST_INVALID, details=details, summary=summary))
+    return await handle_problem(request, invalid_request(exc.errors()))
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from server.settings import ROOT
 from surveys.kinds import KINDS
@@ -32,13 +33,21 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
-def static_url(name: str) -> str:
+@pass_context
+def path_for(context: Any, name: str, /, **params: Any) -> str:
+    """The path of a named route (templates never build a link by hand)."""
+    return str(context["request"].app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+@pass_context
+def static_url(context: Any, name: str) -> str:
     """URL of a static file with a content fingerprint, so it can be cached for a year."""
-    return f"/static/{name}?v={_fingerprint(STATIC / name)}"
+    return f"{path_for(context, 'static', path=name)}?v={_fingerprint(STATIC / name)}"
 
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals["path_for"] = path_for
     templates.env.globals["static_url"] = static_url
     templates.env.globals["kinds"] = KINDS
     templates.env.trim_blocks = True

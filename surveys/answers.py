@@ -1,7 +1,8 @@
-"""Answers against a compiled questionnaire: page flow, skip logic, reading a page post, checking a response.
+"""Answers against a compiled questionnaire: skip logic, reading a page post, merging it, checking a response.
 
-Invalid answers are data (a dict variable -> Chinese message), never exceptions. The same rules serve
-the phone pages (one page at a time) and the JSON API (a whole response at once). No storage, no HTML.
+Invalid answers are data (a dict variable -> `Invalid`), never exceptions. The same rules serve the
+phone pages (one page at a time, see `surveys.flow`) and the JSON API (a whole response at once).
+No storage, no HTML, no URLs.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from surveys.errors import AnswerErr, Invalid, invalid
 from surveys.expr import Env
-from surveys.kinds import KINDS, AnswerError, Getlist
+from surveys.kinds import AnswerError, Getlist, kind_of
 from surveys.model import Page, Question, Survey
 
 Answers = dict[str, Any]
-Errors = dict[str, str]
-REQUIRED = "此题必须回答。"
+Errors = dict[str, Invalid]
 
 
 def make_env(survey: Survey, answers: Mapping[str, Any]) -> Env:
@@ -75,14 +76,14 @@ def read_page(survey: Survey, page: Page, getlist: Getlist, prior: Mapping[str, 
     """Read one page's form post: its answers (hidden questions dropped) and errors by variable."""
     answers: Answers = {}
     errors: Errors = {}
-    merged = {k: v for k, v in prior.items() if k not in _page_vars(page)}
+    merged = merge_page(prior, page, {})
     for q in page.questions:
         if q.show_if is not None and not q.show_if(make_env(survey, merged)):
             continue
         try:
-            values = KINDS[q.kind].from_form(q, getlist)
+            values = kind_of(q).from_form(q, getlist)
         except AnswerError as exc:
-            errors[q.variables[0]] = str(exc)
+            errors[q.variables[0]] = exc.invalid
             continue
         for var, value in values.items():
             if value is not None:
@@ -92,8 +93,9 @@ def read_page(survey: Survey, page: Page, getlist: Getlist, prior: Mapping[str, 
     return answers, errors
 
 
-def _page_vars(page: Page) -> set[str]:
-    return {v for q in page.questions for v in q.variables}
+def merge_page(saved: Mapping[str, Any], page: Page, answers: Mapping[str, Any]) -> Answers:
+    """Saved answers with this page's answers replaced by `answers` (the one merge of a page post)."""
+    return {**{k: v for k, v in saved.items() if k not in page.variables}, **answers}
 
 
 def _check_question(q: Question, values: Mapping[str, Any]) -> Errors:
@@ -102,13 +104,13 @@ def _check_question(q: Question, values: Mapping[str, Any]) -> Errors:
         value = values.get(var)
         if value is None:
             if q.required:
-                errors[var] = REQUIRED if q.kind != "matrix" else "请回答这一行。"
+                errors[var] = invalid(kind_of(q).missing)
             continue
         if isinstance(value, int) and not isinstance(value, bool) and value in q.special_codes:
             continue
-        message = KINDS[q.kind].check(q, value)
-        if message:
-            errors[var] = message
+        problem = kind_of(q).check(q, value)
+        if problem:
+            errors[var] = problem
     return errors
 
 
@@ -119,7 +121,7 @@ def _check_constraints(survey: Survey, page: Page, merged: Mapping[str, Any], er
         if c.question in errors or any(n in errors or env.ordinary(n) is None for n in c.check.names):
             continue
         if not c.check(env):
-            out[c.question] = c.message
+            out[c.question] = invalid(AnswerErr.CONSTRAINT, message=c.message)
     return out
 
 
@@ -138,7 +140,7 @@ def check_response(survey: Survey, answers: Mapping[str, Any]) -> tuple[str, Err
     known = set(survey.variables)
     for var in answers:
         if var not in known:
-            errors[var] = "问卷中没有这个问题。"
+            errors[var] = invalid(AnswerErr.UNKNOWN_QUESTION)
     asked: set[str] = set()
     outcome = "complete"
     for page in shown_pages(survey, answers):
@@ -149,5 +151,5 @@ def check_response(survey: Survey, answers: Mapping[str, Any]) -> tuple[str, Err
         if ends_after(survey, page, answers):
             outcome = "ended"
     for var in known & set(answers) - asked:
-        errors[var] = "根据跳题逻辑，此题不应作答。"
+        errors[var] = invalid(AnswerErr.NOT_ASKED)
     return outcome, errors

@@ -17,27 +17,28 @@ import yaml
 from pydantic import ValidationError
 
 from surveys import indicators
-from surveys.errors import DefErr, DefinitionInvalid, Problem, did_you_mean
-from surveys.expr import Condition, ExpressionError, compile_condition
-from surveys.kinds import KINDS
+from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, did_you_mean, finding
+from surveys.expr import Condition, compile_condition
+from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
 from surveys.model import Choice, Constraint, Page, Question, Row, Special, Survey
+from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
 
-CHOICE_KINDS = {"single", "multiple", "matrix", "ranking"}
-_KIND_KEYS = set().union(*(k.keys for k in KINDS.values()))
-_SELECTABLE = {"single", "multiple", "ranking", "matrix"}
+# Which catalogue entry says a condition reads a question in a way its kind does not allow.
+_USE_ERRORS = {COMPARE: DefErr.COMPARE_NOT_ALLOWED, SELECTED: DefErr.SELECTED_NOT_ALLOWED,
+               COUNT: DefErr.COUNT_NOT_ALLOWED}
 
 
 @dataclass
 class _Ctx:
     file: str
     raw: RawSurvey
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
     order: dict[str, int] = field(default_factory=dict)
-    kind_of: dict[str, str] = field(default_factory=dict)
+    kind_of: dict[str, Kind | None] = field(default_factory=dict)
 
     def add(self, err: DefErr, where: str, **kw: Any) -> None:
-        self.problems.append(Problem(err, self.file, where, err.template.format(**kw)))
+        self.problems.append(finding(err, self.file, where, **kw))
 
 
 def compile_file(path: str | Path, published: Iterable[Survey] = ()) -> Survey:
@@ -55,8 +56,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行" if mark else ""
         detail = getattr(exc, "problem", None) or str(exc)
-        raise DefinitionInvalid([Problem(DefErr.YAML_SYNTAX, file, where, DefErr.YAML_SYNTAX.template.format(
-            detail=detail))]) from None
+        raise DefinitionInvalid([finding(DefErr.YAML_SYNTAX, file, where, detail=detail)]) from None
     try:
         raw = RawSurvey.model_validate(loaded if isinstance(loaded, dict) else {})
     except ValidationError as exc:
@@ -85,28 +85,24 @@ def check_against(survey: Survey, published: Iterable[Survey]) -> None:
         for q in old.questions():
             new = new_kinds.get(q.name)
             if new is not None and new != q.kind:
-                err = DefErr.KIND_CHANGED
-                problems.append(Problem(err, survey.file, f"问题 {q.name}", err.template.format(
-                    name=q.name, old=q.kind, new=new)))
+                problems.append(finding(DefErr.KIND_CHANGED, survey.file, f"问题 {q.name}",
+                                        name=q.name, old=q.kind, new=new))
                 new_kinds.pop(q.name)
     if problems:
         raise DefinitionInvalid(problems)
 
 
-def _schema_problem(file: str, loaded: Any, err: Any) -> Problem:
+def _schema_problem(file: str, loaded: Any, err: Any) -> Finding:
     loc = tuple(err["loc"])
     where = _where_from_loc(loaded, loc)
     key = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
     if err["type"] == "missing":
-        detail = f"缺少必填键 `{key}`。"
-    elif err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        detail = f"未知键 `{key}`{did_you_mean(key, allowed)}"
-    elif err["type"] == "string_pattern_mismatch":
-        detail = f"名称 `{err.get('input')}` 无效：只能用小写字母、数字和下划线，并以字母开头。"
-    else:
-        detail = f"键 `{key}` 的值无效（{err['msg']}）。"
-    return Problem(DefErr.SCHEMA, file, where, DefErr.SCHEMA.template.format(detail=detail))
+        return finding(DefErr.MISSING_KEY, file, where, key=key)
+    if err["type"] == "extra_forbidden":
+        return finding(DefErr.UNKNOWN_KEY, file, where, key=key, hint=did_you_mean(key, _allowed_keys(loc)))
+    if err["type"] == "string_pattern_mismatch":
+        return finding(DefErr.BAD_NAME, file, where, value=err.get("input"))
+    return finding(DefErr.BAD_VALUE, file, where, key=key, expected=validation_message(err))
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -146,7 +142,7 @@ def _check_names(ctx: _Ctx) -> None:
             position += 1
             for var in [q.name] + [r.name for r in q.rows or []]:
                 ctx.order.setdefault(var, position)
-                ctx.kind_of.setdefault(var, "single" if var != q.name else q.kind)
+                ctx.kind_of.setdefault(var, ROW_KIND if var != q.name else KINDS.get(q.kind))
 
 
 def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
@@ -157,14 +153,14 @@ def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
     constraints = []
     for c in page.constraints:
         check = _condition(ctx, where, "constraints.check", c.check, last + 1)
-        if c.question not in {v for q in questions for v in q.variables}:
-            ctx.add(DefErr.UNKNOWN_REFERENCE, where, field="constraints.question", ref=c.question,
-                    hint=did_you_mean(c.question, [v for q in questions for v in q.variables]) or "（须为本页的问题）")
+        on_page = [v for q in questions for v in q.variables]
+        if c.question not in on_page:
+            ctx.add(DefErr.CONSTRAINT_QUESTION, where, ref=c.question, hint=did_you_mean(c.question, on_page))
         if check is not None:
             constraints.append(Constraint(check, c.message, c.question))
     if page.sensitive:
         for q in questions:
-            if q.kind != "note" and q.required and "refuse" not in {s.key for s in q.special}:
+            if q.variables and q.required and "refuse" not in {s.key for s in q.special}:
                 ctx.add(DefErr.SENSITIVE_NOT_SKIPPABLE, f"问题 {q.name}", name=q.name)
     return Page(
         name=page.name, title=page.title, intro=page.intro, questions=questions, sensitive=page.sensitive,
@@ -180,26 +176,33 @@ def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     if kind is None:
         ctx.add(DefErr.UNKNOWN_KIND, where, kind=q.kind, hint=did_you_mean(q.kind, KINDS), kinds=", ".join(KINDS))
     else:
-        given = {k for k in _KIND_KEYS if getattr(q, k) is not None}
-        for key in sorted(given - kind.keys):
-            ctx.add(DefErr.SCHEMA, where, detail=f"键 `{key}` 不适用于题型 {q.kind}（可用：{', '.join(sorted(kind.keys)) or '无'}）。")
-        for key in sorted({"choices", "rows", "top"} & kind.keys - given):
-            ctx.add(DefErr.SCHEMA, where, detail=f"题型 {q.kind} 需要键 `{key}`。")
+        _check_keys(ctx, where, q, kind)
     choices = _choices(ctx, where, q)
-    specials = _specials(ctx, where, q, choices)
-    _check_ranges(ctx, where, q, choices)
+    specials = _specials(ctx, where, q, kind, choices)
+    if kind is not None:
+        _check_bounds(ctx, where, q, kind)
+    _check_counts(ctx, where, q, choices)
     for ref in q.indicators:
         if not indicators.exists(ref):
             ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+    rows = tuple(Row(r.name, r.label, r.label_en) for r in q.rows or ())
     return Question(
         name=q.name, kind=q.kind, label=q.label, label_en=q.label_en, page=page.name, help=q.help,
         required=q.required, special=specials, indicators=tuple(q.indicators), choices=choices,
         show_if=_condition(ctx, where, "show_if", q.show_if, ctx.order.get(q.name, 0)),
         exclusive=frozenset(q.exclusive or ()), min_choices=q.min_choices, max_choices=q.max_choices,
-        rows=tuple(Row(r.name, r.label, r.label_en) for r in q.rows or ()), min=q.min, max=q.max,
-        unit=q.unit, decimals=q.decimals if q.decimals is not None else 1,
+        rows=rows, min=q.min, max=q.max, unit=q.unit, decimals=q.decimals if q.decimals is not None else 1,
         max_length=q.max_length or 200, top=q.top,
+        variables=kind.variables(q.name, tuple(r.name for r in rows)) if kind else (),
     )
+
+
+def _check_keys(ctx: _Ctx, where: str, q: RawQuestion, kind: Kind) -> None:
+    given = {k for k in ALL_KEYS if getattr(q, k) is not None}
+    for key in sorted(given - kind.keys):
+        ctx.add(DefErr.KEY_NOT_FOR_KIND, where, key=key, kind=q.kind, allowed=", ".join(sorted(kind.keys)) or "无")
+    for key in sorted(kind.needs - given):
+        ctx.add(DefErr.KIND_NEEDS_KEY, where, kind=q.kind, key=key)
 
 
 def _choices(ctx: _Ctx, where: str, q: RawQuestion) -> tuple[Choice, ...]:
@@ -212,58 +215,40 @@ def _choices(ctx: _Ctx, where: str, q: RawQuestion) -> tuple[Choice, ...]:
     choices = tuple(Choice(c.code, c.label, c.label_en) for c in raw or ())
     codes = [c.code for c in choices]
     if len(set(codes)) != len(codes):
-        dup = next(c for c in codes if codes.count(c) > 1)
-        ctx.add(DefErr.BAD_CHOICE, where, detail=f"选项代码 {dup} 重复，请给每个选项不同的代码。")
+        ctx.add(DefErr.DUPLICATE_CODE, where, code=next(c for c in codes if codes.count(c) > 1))
     for code in q.exclusive or ():
         if code not in codes:
-            ctx.add(DefErr.BAD_CHOICE, where, detail=f"exclusive 中的代码 {code} 不是本题的选项（可用：{codes}）。")
+            ctx.add(DefErr.EXCLUSIVE_NOT_CHOICE, where, code=code, codes=codes)
     return choices
 
 
-def _specials(ctx: _Ctx, where: str, q: RawQuestion, choices: tuple[Choice, ...]) -> tuple[Special, ...]:
+def _specials(ctx: _Ctx, where: str, q: RawQuestion, kind: Kind | None,
+              choices: tuple[Choice, ...]) -> tuple[Special, ...]:
     out = []
+    below_min = kind is not None and kind.special_below_min and isinstance(q.min, int | float)
     for key in q.special:
         spec = ctx.raw.special_codes.get(key)
         if spec is None:
             ctx.add(DefErr.UNKNOWN_SPECIAL, where, ref=key, hint=did_you_mean(key, ctx.raw.special_codes))
             continue
-        if spec.code in {c.code for c in choices} or (
-            q.kind in ("integer", "decimal") and q.min is not None and float(q.min) <= spec.code
-        ):
-            ctx.add(DefErr.BAD_CHOICE, where, detail=f"特殊代码 {key}={spec.code} 与本题的有效答案冲突，请换一个负数代码。")
+        if spec.code in {c.code for c in choices} or (below_min and float(q.min) <= spec.code):  # type: ignore[arg-type]
+            ctx.add(DefErr.SPECIAL_CONFLICT, where, key=key, code=spec.code)
         out.append(Special(key, spec.code, spec.label))
     return tuple(out)
 
 
-def _check_ranges(ctx: _Ctx, where: str, q: RawQuestion, choices: tuple[Choice, ...]) -> None:
-    if q.kind == "date":
-        for key in ("min", "max"):
-            value = getattr(q, key)
-            if value is not None and value != "today" and not _is_iso_date(value):
-                ctx.add(DefErr.BAD_RANGE, where, detail=f"`{key}` 应为 YYYY-MM-DD 或 today，而不是 `{value}`。")
-    elif q.kind in ("integer", "decimal", "duration"):
-        for key in ("min", "max"):
-            if isinstance(getattr(q, key), str):
-                ctx.add(DefErr.BAD_RANGE, where, detail=f"`{key}` 必须是数字。")
-        if isinstance(q.min, int | float) and isinstance(q.max, int | float) and q.min > q.max:
-            ctx.add(DefErr.BAD_RANGE, where, detail=f"最小值 {q.min} 大于最大值 {q.max}，请交换或修改。")
-    limit = len(choices)
+def _check_bounds(ctx: _Ctx, where: str, q: RawQuestion, kind: Kind) -> None:
+    for error, params in kind.bounds(q.min, q.max):
+        ctx.add(error, where, **params)
+
+
+def _check_counts(ctx: _Ctx, where: str, q: RawQuestion, choices: tuple[Choice, ...]) -> None:
     for key in ("max_choices", "min_choices", "top"):
         value = getattr(q, key)
-        if value is not None and choices and value > limit:
-            ctx.add(DefErr.BAD_RANGE, where, detail=f"`{key}: {value}` 超过了选项数 {limit}。")
+        if value is not None and choices and value > len(choices):
+            ctx.add(DefErr.COUNT_ABOVE_CHOICES, where, key=key, value=value, limit=len(choices))
     if q.min_choices and q.max_choices and q.min_choices > q.max_choices:
-        ctx.add(DefErr.BAD_RANGE, where, detail="min_choices 不能大于 max_choices。")
-
-
-def _is_iso_date(value: Any) -> bool:
-    import datetime as dt
-
-    try:
-        dt.date.fromisoformat(str(value))
-    except ValueError:
-        return False
-    return True
+        ctx.add(DefErr.MIN_CHOICES_ABOVE_MAX, where)
 
 
 def _condition(ctx: _Ctx, where: str, fieldname: str, text: str | None, before: int) -> Condition | None:
@@ -273,7 +258,7 @@ def _condition(ctx: _Ctx, where: str, fieldname: str, text: str | None, before: 
     try:
         cond = compile_condition(text)
     except ExpressionError as exc:
-        ctx.add(DefErr.EXPRESSION_SYNTAX, where, field=fieldname, expr=text, detail=exc)
+        ctx.add(DefErr.EXPRESSION_SYNTAX, where, field=fieldname, expr=text, detail=exc.message)
         return None
     ok = True
     for how, ref in cond.uses:
@@ -284,17 +269,7 @@ def _condition(ctx: _Ctx, where: str, fieldname: str, text: str | None, before: 
         elif ctx.order[ref] >= before:
             ctx.add(DefErr.FORWARD_REFERENCE, where, field=fieldname, ref=ref)
             ok = False
-        elif problem := _type_problem(how, ctx.kind_of[ref]):
-            ctx.add(DefErr.EXPRESSION_TYPE, where, field=fieldname, ref=ref, kind=ctx.kind_of[ref], detail=problem)
+        elif (kind := ctx.kind_of[ref]) is not None and how not in kind.uses:
+            ctx.add(_USE_ERRORS[how], where, field=fieldname, ref=ref, kind=kind.label)
             ok = False
     return cond if ok else None
-
-
-def _type_problem(how: str, kind: str) -> str | None:
-    if how == "compare" and kind in ("multiple", "ranking", "note"):
-        return "多选/排序题请用 selected(题, 代码) 或 count(题)。"
-    if how == "selected" and kind not in _SELECTABLE:
-        return "selected() 只能用于选择题。"
-    if how == "count" and kind not in ("multiple", "ranking"):
-        return "count() 只能用于多选题或排序题。"
-    return None

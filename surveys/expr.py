@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.errors import ExprErr, ExpressionError
+
 FUNCTIONS = ("selected", "answered", "count")
+_FUNCTION_LIST = ", ".join(f"{f}()" for f in FUNCTIONS)
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -23,10 +26,6 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
-
-
-class ExpressionError(ValueError):
-    """The text is not a valid condition; the message is Chinese and says why."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def compile_condition(text: str) -> Condition:
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"语法错误（{exc.msg}）") from None
+        raise ExpressionError(ExprErr.SYNTAX, reason=exc.msg) from None
     uses: list[tuple[str, str]] = []
     fn = _build(tree.body, uses)
     return Condition(source=str(text), uses=tuple(uses), fn=fn)
@@ -105,7 +104,7 @@ def _build(node: ast.AST, uses: list[tuple[str, str]]) -> Fn:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         negative = -node.operand.value  # type: ignore[operator]
         return lambda env: negative
-    raise ExpressionError(f"不支持 `{ast.unparse(node)}`；只能使用比较、and/or/not 和 {', '.join(FUNCTIONS)}()")
+    raise ExpressionError(ExprErr.UNSUPPORTED, text=ast.unparse(node), functions=_FUNCTION_LIST)
 
 
 def _build_compare(node: ast.Compare, uses: list[tuple[str, str]]) -> Fn:
@@ -113,7 +112,7 @@ def _build_compare(node: ast.Compare, uses: list[tuple[str, str]]) -> Fn:
     ops = []
     for op in node.ops:
         if type(op) not in _COMPARE:
-            raise ExpressionError(f"不支持运算符 `{ast.unparse(node)}`；请用 == != < <= > >= 或 selected()")
+            raise ExpressionError(ExprErr.OPERATOR, text=ast.unparse(node))
         ops.append(_COMPARE[type(op)])
 
     def compare(env: Env) -> bool:
@@ -128,26 +127,26 @@ def _build_compare(node: ast.Compare, uses: list[tuple[str, str]]) -> Fn:
 def _build_call(node: ast.Call, uses: list[tuple[str, str]]) -> Fn:
     func = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
     if func not in FUNCTIONS:
-        raise ExpressionError(f"未知函数 `{func}()`；可用：{', '.join(FUNCTIONS)}()")
+        raise ExpressionError(ExprErr.UNKNOWN_FUNCTION, func=func, functions=_FUNCTION_LIST)
     if node.keywords or not node.args or not isinstance(node.args[0], ast.Name):
-        raise ExpressionError(f"`{func}()` 的第一个参数必须是问题名称")
+        raise ExpressionError(ExprErr.FIRST_ARGUMENT, func=func)
     name = node.args[0].id
     uses.append((func, name))
     if func == "answered":
         if len(node.args) != 1:
-            raise ExpressionError("`answered()` 只接受一个问题名称")
+            raise ExpressionError(ExprErr.ONE_ARGUMENT, func=func)
         return lambda env: env.raw(name) not in (None, "", [])
     if func == "count":
         if len(node.args) != 1:
-            raise ExpressionError("`count()` 只接受一个问题名称")
+            raise ExpressionError(ExprErr.ONE_ARGUMENT, func=func)
         return lambda env: len(v) if isinstance(v := env.ordinary(name), list) else (0 if v is None else 1)
     codes = []
     for arg in node.args[1:]:
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, int)):
-            raise ExpressionError("`selected()` 的选项代码必须是整数，例如 selected(q5, 1, 2)")
+            raise ExpressionError(ExprErr.CODE_NOT_INTEGER)
         codes.append(arg.value)
     if not codes:
-        raise ExpressionError("`selected()` 需要至少一个选项代码，例如 selected(q5, 1)")
+        raise ExpressionError(ExprErr.NO_CODE)
     wanted = frozenset(codes)
 
     def selected(env: Env) -> bool:

@@ -61,6 +61,7 @@ class Question:
     decimals: int = 1
     max_length: int = 200
     top: int | None = None
+    variables: tuple[str, ...] = ()  # the stored variable names, set by the compiler from the kind table
 
     @property
     def special_codes(self) -> frozenset[int]:
@@ -74,13 +75,6 @@ class Question:
             if s.code == code:
                 return s.label
         return None
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """The stored variable names: the rows of a matrix, else the question itself."""
-        if self.kind == "note":
-            return ()
-        return tuple(r.name for r in self.rows) if self.kind == "matrix" else (self.name,)
 
 
 @dataclass(frozen=True)
@@ -101,6 +95,11 @@ class Page:
     end_if: Condition | None = None
     end_message: str | None = None
     constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """Every variable stored by the page's questions."""
+        return frozenset(v for q in self.questions for v in q.variables)
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,56 @@ class Problem(Exception):
         """The one line a command prints: the code, the Chinese message and, when there is one, the English."""
         english = f" / {self.message_en}" if self.message_en else ""
         return f"[{self.code}] {self.message}{english}"
+
+
+# Pydantic's error types in Chinese, for every room that validates input with pydantic (API bodies,
+# definition files, analysis specs). `{...}` fields come from the error's `ctx`.
+_PYDANTIC_ZH = {
+    "missing": "缺少这一项",
+    "extra_forbidden": "不允许有这一项",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "finite_number": "应为有限的数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为文字",
+    "dict_type": "应为 JSON 对象",
+    "list_type": "应为列表",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "uuid_type": "应为 UUID，例如 9b2c7e0a-3f1d-4c5e-8a6b-1d2e3f4a5b6c",
+    "uuid_parsing": "应为 UUID，例如 9b2c7e0a-3f1d-4c5e-8a6b-1d2e3f4a5b6c",
+    "datetime_type": "应为 ISO 8601 时间，例如 2024-05-01T10:00:00+08:00",
+    "datetime_parsing": "应为 ISO 8601 时间，例如 2024-05-01T10:00:00+08:00",
+    "datetime_from_date_parsing": "应为 ISO 8601 时间，例如 2024-05-01T10:00:00+08:00",
+    "timezone_aware": "时间必须带时区，例如 2024-05-01T10:00:00+08:00",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}",
+    "string_pattern_mismatch": "格式不符",
+    "string_too_long": "最长 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as a Chinese phrase."""
+    template = _PYDANTIC_ZH.get(str(error.get("type")), "值无效")
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return template
+
+
+def validation_details(errors: Any) -> dict[str, str]:
+    """Pydantic errors as {dotted path: Chinese phrase}; the path names the key at fault."""
+    return {".".join(str(p) for p in e["loc"]) or "body": validation_message(e) for e in errors}

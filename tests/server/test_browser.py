@@ -120,8 +120,8 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
     phone.screenshot(path=str(SHOTS / "03_thank_you.png"), full_page=True)
     from sqlmodel import Session
 
-    from server import store
+    from server.store import responses
 
     with Session(app.state.engine) as session:
-        rows = list(store.iter_responses(session, "child"))
+        rows = list(responses.iter_responses(session, "child"))
     assert len(rows) == 1 and rows[0].answers == robot.answers

@@ -8,13 +8,13 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from server import store
+from server.store import responses
 from tests.server.robot import VILLAGE, Robot
 
 
-def responses(app: Any) -> int:
+def stored(app: Any) -> int:
     with Session(app.state.engine) as session:
-        return store.count_responses(session)
+        return responses.count_responses(session)
 
 
 def first_page(client: Any, survey: str = "women") -> Any:
@@ -49,7 +49,7 @@ def test_draft_resumed_in_a_second_client_by_resume_code(app: Any, client: Any) 
         while not response.url.path.endswith("/done"):
             name = response.url.path.rsplit("/", 1)[1]
             response = phone.post(response.url.path, data=phone_robot.fill(name, response.text))
-    assert responses(app) == 1
+    assert stored(app) == 1
     assert client.post("/resume", data={"resume_code": code}).status_code == 404  # no longer works
 
 
@@ -78,7 +78,7 @@ def test_double_tap_on_submit_stores_one_response(app: Any, client: Any) -> None
     first = client.post(last.url.path, data=data)
     second = client.post(last.url.path, data=data)
     assert first.url.path == second.url.path == "/s/child/done"
-    assert responses(app) == 1
+    assert stored(app) == 1
 
 
 def test_back_button_resubmit_after_finishing_changes_nothing(app: Any, client: Any) -> None:
@@ -88,7 +88,7 @@ def test_back_button_resubmit_after_finishing_changes_nothing(app: Any, client: 
     again = client.post("/s/child/p/p_about", data={**data, "age": "11"})
     assert again.url.path == "/s/child/done" and "提交成功" in again.text
     assert client.get("/s/child/p/p_about").url.path == "/s/child/done"
-    assert responses(app) == 1
+    assert stored(app) == 1
 
 
 def test_retry_after_a_lost_reply_is_answered_from_the_stored_response(app: Any, client: Any) -> None:
@@ -97,7 +97,7 @@ def test_retry_after_a_lost_reply_is_answered_from_the_stored_response(app: Any,
     client.post(last.url.path, data=data, follow_redirects=False)  # the reply never reached the phone
     retry = client.post(last.url.path, data=data, follow_redirects=False)
     assert retry.status_code == 303 and retry.headers["location"] == "/s/child/done"
-    assert responses(app) == 1
+    assert stored(app) == 1
 
 
 def test_going_back_and_changing_course_drops_answers_no_longer_asked(app: Any, client: Any) -> None:
@@ -119,5 +119,5 @@ def test_going_back_and_changing_course_drops_answers_no_longer_asked(app: Any, 
         assert name != "p_screening"
         response = client.post(response.url.path, data=robot.fill(name, response.text))
     with Session(app.state.engine) as session:
-        row = list(store.iter_responses(session, "women"))[0]
+        row = list(responses.iter_responses(session, "women"))[0]
     assert row.answers["age"] == 20 and "cervical_screen" not in row.answers

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from server import store
 from server.app import create_app
+from server.store import responses, versions
 from surveys.errors import DefinitionInvalid
 from tests.conftest import BUNDLED
 from tests.server.robot import VILLAGE, complete_answers
@@ -33,14 +33,14 @@ def test_changed_definition_becomes_a_new_version(make_settings: Any, tmp_path: 
     v2 = app2.state.catalog.current["women"]
     assert (v1.number, v2.number) == (1, 2) and v1.survey.sha256 != v2.survey.sha256
     with Session(app2.state.engine) as session:
-        stored = {v.number: v for v in store.published_versions(session, "women")}
+        stored = {v.number: v for v in versions.published_versions(session, "women")}
     assert stored[1].source == v1.survey.source and stored[1].sha256 == v1.survey.sha256
     with TestClient(app2) as client:
         body = {"instance_id": str(uuid.uuid4()), "version": 1, "village": VILLAGE,
                 "answers": complete_answers(v1.survey)}
         assert client.post("/api/v1/surveys/women/responses", json=body).status_code == 201
     with Session(app2.state.engine) as session:
-        row = store.find_response(session, "women", body["instance_id"])
+        row = responses.find_response(session, "women", body["instance_id"])
         assert row is not None and row.version_id == v1.version_id != v2.version_id
     for app in (app1, app2):
         app.state.engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 
 from surveys.answers import check_response, next_page, prune, read_page, shown_pages
 from surveys.compiler import compile_text
+from surveys.errors import AnswerErr
 from surveys.expr import ExpressionError, compile_condition
 
 DEFINITION = """
@@ -65,26 +66,30 @@ def test_a_good_page_reads_into_typed_answers() -> None:
                        "sat_a": 1, "sat_b": 2}
 
 
-@pytest.mark.parametrize("changes, var, words", [
-    ({"age": "17"}, "age", "18–99"),
-    ({"age": "四十"}, "age", "整数"),
-    ({"kids_small": "3"}, "kids_small", "不能多于"),
-    ({"needs": ["1", "9"]}, "needs", "不能与其他选项"),
-    ({"needs": ["1", "2", "3"]}, "needs", "最多选择 2 项"),
-    ({"top__2": "1"}, "top", "两个位置"),
-    ({"top__1": None}, "top", "中间不要留空"),
-    ({"chores__m": "75"}, "chores", "0–59"),
-    ({"chores__h": "11"}, "chores", "不能超过"),
-    ({"sleep": "7.25"}, "sleep", "1 位小数"),
-    ({"day": "2019-12-31"}, "day", "之间"),
-    ({"day": "31/12/2020"}, "day", "年-月-日"),
-    ({"say": "太长太长太长"}, "say", "最多 5 个字"),
-    ({"sat_b": None}, "sat_b", "这一行"),
-    ({"kids": None}, "kids", "必须回答"),
+@pytest.mark.parametrize("changes, var, error, shown", [
+    ({"age": "17"}, "age", AnswerErr.OUT_OF_RANGE, "18–99"),
+    ({"age": "四十"}, "age", AnswerErr.FORM_INTEGER, "18"),
+    ({"kids_small": "3"}, "kids_small", AnswerErr.CONSTRAINT, "小孩子不能多于孩子总数"),
+    ({"needs": ["1", "9"]}, "needs", AnswerErr.EXCLUSIVE, "以上都没有"),
+    ({"needs": ["1", "2", "3"]}, "needs", AnswerErr.TOO_MANY, "2"),
+    ({"top__2": "1"}, "top", AnswerErr.RANK_REPEATED, ""),
+    ({"top__1": None}, "top", AnswerErr.FORM_RANK_GAP, ""),
+    ({"chores__m": "75"}, "chores", AnswerErr.FORM_MINUTES, ""),
+    ({"chores__h": "11"}, "chores", AnswerErr.DURATION_TOO_LONG, "10 小时 0 分钟"),
+    ({"sleep": "7.25"}, "sleep", AnswerErr.DECIMALS, "1"),
+    ({"day": "2019-12-31"}, "day", AnswerErr.DATE_RANGE, "2020-01-01"),
+    ({"day": "31/12/2020"}, "day", AnswerErr.NOT_DATE, ""),
+    ({"say": "太长太长太长"}, "say", AnswerErr.TEXT_TOO_LONG, "5"),
+    ({"sat_b": None}, "sat_b", AnswerErr.ROW_REQUIRED, ""),
+    ({"kids": None}, "kids", AnswerErr.REQUIRED, ""),
+    ({"needs": ["x"]}, "needs", AnswerErr.FORM_CHOICE, ""),
+    ({"sat_a": "7"}, "sat_a", AnswerErr.NOT_A_CHOICE, ""),
 ])
-def test_each_rule_reports_its_message(changes: dict[str, Any], var: str, words: str) -> None:
+def test_each_rule_reports_its_code(changes: dict[str, Any], var: str, error: AnswerErr, shown: str) -> None:
+    """Each rule has its own code; the message carries the question's own limits (`shown`)."""
     _, errors = post(**changes)
-    assert var in errors and words in errors[var], errors
+    assert var in errors and errors[var].code == error.code, errors
+    assert shown in errors[var].message
 
 
 def test_special_codes_are_stored_as_codes_not_missing() -> None:
@@ -109,7 +114,10 @@ def test_check_response_and_prune_follow_the_same_rules() -> None:
     answers = {"consent": 1, "age": 30, "kids": 0, "needs": [2], "top": [1, 2], "chores": 10, "sat_a": 1, "sat_b": 1}
     assert check_response(SURVEY, answers) == ("complete", {})
     assert check_response(SURVEY, {"consent": 2}) == ("ended", {})
-    assert check_response(SURVEY, {"consent": 2, "age": 30})[1] == {"age": "根据跳题逻辑，此题不应作答。"}
+    assert {v: e.code for v, e in check_response(SURVEY, {"consent": 2, "age": 30})[1].items()} == {
+        "age": AnswerErr.NOT_ASKED.code}
+    assert {v: e.code for v, e in check_response(SURVEY, {**answers, "nope": 1})[1].items()} == {
+        "nope": AnswerErr.UNKNOWN_QUESTION.code}
     assert prune(SURVEY, {**answers, "screen": 1}) == answers
 
 
@@ -131,5 +139,6 @@ def test_conditions(text: str, answers: dict[str, Any], expected: bool) -> None:
 
 @pytest.mark.parametrize("text", ["a = 1", "__import__('os')", "a.b == 1", "len(a) > 1", "selected(a)", "a + 1 > 2"])
 def test_unsafe_or_malformed_conditions_are_refused(text: str) -> None:
-    with pytest.raises(ExpressionError):
+    with pytest.raises(ExpressionError) as info:
         compile_condition(text)
+    assert info.value.code.startswith("expr.")

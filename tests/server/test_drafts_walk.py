@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import Session
 
-from server import store
+from server.store import drafts, responses
 from tests.server.robot import VILLAGE, Robot
 
 # survey -> list of (overrides, expected outcome); together the paths visit every page
@@ -33,7 +33,7 @@ PATHS: dict[str, list[tuple[dict[str, Any], str]]] = {
 
 def stored(app: Any, survey: str) -> list[Any]:
     with Session(app.state.engine) as session:
-        return list(store.iter_responses(session, survey))
+        return list(responses.iter_responses(session, survey))
 
 
 @pytest.mark.parametrize("name", sorted(PATHS))
@@ -93,7 +93,7 @@ def test_form_without_a_valid_token_is_refused_and_changes_nothing(app: Any, cli
     bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "sex": "1"})
     assert bad.status_code == 403 and "request.form_expired" in bad.text
     with Session(app.state.engine) as session:
-        draft = store.draft_by_token(session, "women", client.cookies.get("cs_women"))
+        draft = drafts.draft_by_token(session, "women", client.cookies.get("cs_women"))
         assert draft is not None and draft.answers == {}
 
 
@@ -134,7 +134,7 @@ def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any)
     assert soup.select_one("#q-age") is not None and soup.select_one("noscript #q-age") is None
     assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
     with Session(app.state.engine) as session:  # a refresh saves nothing
-        assert store.draft_by_token(session, "women", client.cookies.get("cs_women")).answers == {}
+        assert drafts.draft_by_token(session, "women", client.cookies.get("cs_women")).answers == {}
 
 
 def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any) -> None:

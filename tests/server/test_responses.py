@@ -15,8 +15,8 @@ import uvicorn
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from server import store
-from server.tables import Response
+from server.store import responses
+from server.store.responses import Response
 from tests.server.robot import VILLAGE, complete_answers
 
 URL = "/api/v1/surveys/women/responses"
@@ -33,7 +33,7 @@ def payload(app: Any, **changes: Any) -> dict[str, Any]:
 
 def count(app: Any) -> int:
     with Session(app.state.engine) as session:
-        return store.count_responses(session)
+        return responses.count_responses(session)
 
 
 def test_new_response_is_created_with_timing(app: Any, client: Any) -> None:
@@ -42,7 +42,7 @@ def test_new_response_is_created_with_timing(app: Any, client: Any) -> None:
     assert r.status_code == 201, r.json()
     assert r.json()["instance_id"] == body["instance_id"] and r.json()["outcome"] == "complete"
     with Session(app.state.engine) as session:
-        row = store.find_response(session, "women", body["instance_id"])
+        row = responses.find_response(session, "women", body["instance_id"])
         assert row is not None and row.answers == body["answers"] and row.duration_seconds == 750
         assert row.channel == "api"
 
@@ -64,7 +64,7 @@ def test_different_payload_under_same_instance_id_is_a_conflict(app: Any, client
     assert r.status_code == 409 and r.json()["code"] == "response.instance_conflict"
     assert body["instance_id"] in r.json()["message"]
     with Session(app.state.engine) as session:
-        assert store.find_response(session, "women", body["instance_id"]).answers["age"] == body["answers"]["age"]
+        assert responses.find_response(session, "women", body["instance_id"]).answers["age"] == body["answers"]["age"]
     assert count(app) == 1
 
 
@@ -76,7 +76,10 @@ def test_invalid_answers_list_each_question_and_store_nothing(app: Any, client: 
     assert r.status_code == 422 and r.json()["code"] == "response.answers_invalid"
     details = r.json()["details"]
     assert set(details) == {"age", "hh_size", "nosuch", "area"}
-    assert "18" in details["age"] and "必须回答" in details["area"] and "没有" in details["nosuch"]
+    assert {v: d["code"] for v, d in details.items()} == {
+        "age": "answer.out_of_range", "hh_size": "answer.not_integer", "nosuch": "answer.unknown_question",
+        "area": "answer.required"}
+    assert "18" in details["age"]["message"]
     assert count(app) == 0
 
 
@@ -84,16 +87,17 @@ def test_answers_to_questions_skip_logic_removed_are_rejected(app: Any, client: 
     body = payload(app)
     body["answers"]["housework_spouse"] = 60  # asked only of married women; default is unmarried
     r = client.post(URL, json=body)
-    assert r.status_code == 422 and "跳题" in r.json()["details"]["housework_spouse"]
+    assert r.status_code == 422 and r.json()["details"]["housework_spouse"]["code"] == "answer.not_asked"
 
 
-@pytest.mark.parametrize("content, field", [
-    (b"{not json", "body"),
-    (b"[1, 2]", "body"),
+@pytest.mark.parametrize("content, code", [
+    (b"{not json", "request.not_json"),
+    (b"\xff\xfe", "request.not_json"),
+    (b"[1, 2]", "request.not_object"),
 ])
-def test_malformed_body_is_a_clear_error(app: Any, client: Any, content: bytes, field: str) -> None:
+def test_malformed_body_is_a_clear_error(app: Any, client: Any, content: bytes, code: str) -> None:
     r = client.post(URL, content=content, headers={"Content-Type": "application/json"})
-    assert r.status_code == 422 and r.json()["code"] == "request.invalid" and field in r.json()["details"]
+    assert r.status_code == 422 and r.json()["code"] == code
     assert count(app) == 0
 
 
@@ -107,6 +111,7 @@ def test_bad_fields_are_named(app: Any, client: Any, change: dict[str, Any], fie
     r = client.post(URL, json=payload(app, **change))
     assert r.status_code == 422 and r.json()["code"] == "request.invalid"
     assert field in r.json()["details"]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in v) for v in r.json()["details"].values())  # Chinese
     assert count(app) == 0
 
 
@@ -116,7 +121,8 @@ def test_unknown_survey_version_and_village(app: Any, client: Any) -> None:
     r = client.post(URL, json=payload(app, version=7))
     assert r.status_code == 422 and r.json()["code"] == "survey.version_not_found"
     r = client.post(URL, json=payload(app, village="000"))
-    assert r.status_code == 422 and r.json()["details"] == {"village": "村（社区）代码“000”不存在"}
+    assert r.status_code == 422 and r.json()["code"] == "response.village_unknown"
+    assert r.json()["details"] == {"village": "000"}
     assert count(app) == 0
 
 

@@ -1,0 +1,169 @@
+"""The respondent's phone pages, around her draft: introduction, start, one page at a time, resume, done.
+
+Each handler is guard clauses, one domain call (`surveys.flow` decides, `server.store.drafts`
+keeps) and one render. Every post works as a plain form post; htmx requests get the page body as a
+partial and the URL pushed into history. Links come from named routes, never by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from server.catalog import Published
+from server.deps import (
+    CatalogDep,
+    DraftDep,
+    FormDep,
+    SessionDep,
+    SurveyDep,
+    check_form_token,
+    form_token,
+    getlist_of,
+    set_draft_cookie,
+)
+from server.errors import P
+from server.render import render
+from server.store import drafts, responses, villages
+from server.store.drafts import DONE, OPEN, Draft
+from surveys import flow
+from surveys.model import Page
+from surveys.problem import Problem
+
+router = APIRouter()
+
+
+def _see(request: Request, name: str, **params: str) -> RedirectResponse:
+    return RedirectResponse(request.app.url_path_for(name, **params), status_code=303)
+
+
+def _draft_survey(catalog: CatalogDep, draft: Draft) -> Published:
+    """The version that started the draft (a newer definition never changes a draft in progress)."""
+    return catalog.by_id[draft.version_id]
+
+
+def _target(published: Published, page: str) -> Page:
+    target = published.survey.page(page)
+    if target is None:
+        raise Problem(P.PAGE_NOT_FOUND)
+    return target
+
+
+def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft | None, village: str | None) -> Response:
+    return render(request, "intro.html", {
+        "survey": pub.survey, "village": villages.get_village(session, village) if village else None,
+        "villages": villages.list_villages(session), "draft": draft if draft is not None and draft.status == OPEN else None,
+    })
+
+
+@router.get("/s/{survey}", name="intro")
+def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep) -> Response:
+    return _intro(request, session, pub, draft, None)
+
+
+@router.post("/s/{survey}/start", name="start")
+def start(request: Request, session: SessionDep, pub: SurveyDep, village: Annotated[str, Form()] = "") -> Response:
+    if villages.get_village(session, village) is None:
+        raise Problem(P.VILLAGE_NOT_FOUND, village=village)
+    first = flow.first_page(pub.survey)
+    if first is None:
+        raise Problem(P.PAGE_NOT_FOUND)
+    draft = drafts.start_draft(session, pub.survey.name, pub.version_id, village, first.name)
+    response = _see(request, "show_page", survey=pub.survey.name, page=first.name)
+    set_draft_cookie(request, response, draft)
+    return response
+
+
+@router.get("/s/{survey}/done", name="done")
+def done(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep) -> Response:
+    if draft is None or draft.status != DONE:
+        return _see(request, "intro", survey=pub.survey.name)
+    stored = responses.find_response(session, draft.survey, draft.instance_id)
+    survey = _draft_survey(catalog, draft).survey
+    ended = flow.end_message(survey, stored.answers) if stored and stored.outcome == flow.ENDED else None
+    return render(request, "done.html", {"survey": survey, "ended": ended})
+
+
+@router.get("/s/{survey}/p/{page}", name="show_page")
+def show_page(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep, page: str) -> Response:
+    if draft is None:
+        return _see(request, "intro", survey=pub.survey.name)
+    if draft.status == DONE:
+        return _see(request, "done", survey=pub.survey.name)
+    published = _draft_survey(catalog, draft)
+    target = _target(published, page)
+    survey = published.survey
+    if draft.page and survey.page(draft.page) and survey.page_index(page) > survey.page_index(draft.page):
+        return _see(request, "show_page", survey=survey.name, page=draft.page)
+    return _page(request, draft, flow.page_view(survey, target, draft.answers))
+
+
+def _page(request: Request, draft: Draft, view: flow.PageView) -> Response:
+    context = {"view": view, "draft": draft, "csrf": form_token(request, draft), "survey_name": draft.survey}
+    return render(request, "page.html", context)
+
+
+@router.post("/s/{survey}/p/{page}", name="post_page")
+def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep,
+              form: FormDep, page: str) -> Response:
+    if draft is None:
+        return _see(request, "intro", survey=pub.survey.name)
+    if draft.status == DONE:  # double tap, back-button resubmit or retry after a lost reply
+        return _see(request, "done", survey=pub.survey.name)
+    check_form_token(request, draft, str(form.get("csrf", "")))
+    published = _draft_survey(catalog, draft)
+    target = _target(published, page)
+    getlist = getlist_of(form)
+    step = flow.step(published.survey, draft.answers, target, getlist, str(form.get("nav", "next")))
+    if isinstance(step, flow.ShowErrors):
+        view = flow.page_view(published.survey, target, step.answers, flow.form_of(getlist, list(form.keys())),
+                              step.errors)
+        return _page(request, draft, view)
+    if isinstance(step, flow.Finish):
+        drafts.finish_draft(session, draft, published.number, step.answers, step.outcome)
+        return _see(request, "done", survey=draft.survey)
+    drafts.save_draft(session, draft, step.answers, step.at)
+    if step.page is None:
+        return _see(request, "intro", survey=draft.survey)
+    return _see(request, "show_page", survey=draft.survey, page=step.page)
+
+
+@router.post("/s/{survey}/p/{page}/refresh", name="refresh_page")
+def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep, form: FormDep,
+            page: str) -> Response:
+    """htmx: re-apply this page's skip logic to the values being entered (nothing is saved)."""
+    if draft is None or draft.status == DONE:
+        raise Problem(P.FORM_EXPIRED)
+    published = _draft_survey(catalog, draft)
+    target = _target(published, page)
+    getlist = getlist_of(form)
+    answers = flow.refreshed(published.survey, draft.answers, target, getlist)
+    view = flow.page_view(published.survey, target, answers, flow.form_of(getlist, list(form.keys())))
+    return render(request, "partials/questions.html", {"view": view, "survey_name": draft.survey})
+
+
+@router.get("/resume", name="resume_form")
+def resume_form(request: Request) -> Response:
+    return render(request, "resume.html", {})
+
+
+@router.post("/resume", name="resume")
+def resume(request: Request, session: SessionDep, catalog: CatalogDep,
+           resume_code: Annotated[str, Form()] = "") -> Response:
+    draft = drafts.draft_by_code(session, resume_code)
+    if draft is None:
+        raise Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20])
+    page = draft.page or getattr(flow.first_page(_draft_survey(catalog, draft).survey), "name", None)
+    response = (_see(request, "show_page", survey=draft.survey, page=page) if page
+                else _see(request, "intro", survey=draft.survey))
+    set_draft_cookie(request, response, draft)
+    return response
+
+
+@router.get("/s/{survey}/{village}", name="intro_village")
+def intro_village(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, village: str) -> Response:
+    if villages.get_village(session, village) is None:
+        raise Problem(P.VILLAGE_NOT_FOUND, village=village)
+    return _intro(request, session, pub, draft, village)

@@ -1,0 +1,86 @@
+"""The JSON API's responses: finished responses in, idempotent on the client's instance id.
+
+Rules (ODK's instanceID model, with the database constraint as the last word):
+new instance id -> 201; an identical resend -> 200 with the stored response; a different payload
+under a stored instance id -> 409 response.instance_conflict; invalid answers -> 422 listing each
+question with its code and message, checked by the same compiled questionnaire as the phone pages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
+from server.errors import P, invalid_request
+from server.store import responses, villages
+from server.store.responses import Response
+from surveys.answers import check_response
+from surveys.problem import Problem
+
+router = APIRouter(prefix="/api/v1")
+
+
+class ResponseIn(BaseModel):
+    """A finished response as a device or another system sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance_id: UUID
+    version: int
+    village: str
+    answers: dict[str, Any]
+    started_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+
+
+def _response_json(row: Response, number: int) -> dict[str, Any]:
+    return {"id": row.id, "survey": row.survey, "version": number, "instance_id": row.instance_id,
+            "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
+
+
+def _read_payload(raw: bytes) -> ResponseIn:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(P.BODY_NOT_JSON) from None
+    if not isinstance(body, dict):
+        raise Problem(P.BODY_NOT_OBJECT)
+    try:
+        return ResponseIn.model_validate(body)
+    except ValidationError as exc:
+        raise invalid_request(exc.errors()) from None
+
+
+@router.post("/surveys/{survey}/responses", name="post_response", status_code=201)
+def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
+                  pub: SurveyDep) -> JSONResponse:
+    payload = _read_payload(raw)
+    version = catalog.versions.get((pub.survey.name, payload.version))
+    if version is None:
+        raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
+    if villages.get_village(session, payload.village) is None:
+        raise Problem(P.VILLAGE_UNKNOWN, village=payload.village)
+    outcome, errors = check_response(version.survey, payload.answers)
+    instance_id = str(payload.instance_id)
+    if errors and responses.find_response(session, pub.survey.name, instance_id) is None:
+        raise Problem(P.ANSWERS_INVALID, details={v: e.as_dict() for v, e in errors.items()}, count=len(errors))
+    new = responses.prepare(pub.survey.name, version.version_id, version.number, instance_id, payload.village,
+                            payload.answers, outcome, "api", payload.started_at, payload.completed_at)
+    row, created = responses.save_response(session, new)
+    location = request.app.url_path_for("get_response_status", survey=pub.survey.name, instance_id=row.instance_id)
+    return JSONResponse(_response_json(row, payload.version), status_code=201 if created else 200,
+                        headers={"Location": location})
+
+
+@router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status")
+def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: str) -> dict[str, Any]:
+    """Whether a device's response arrived (status only: answers never leave the server this way)."""
+    row = responses.find_response(session, pub.survey.name, instance_id)
+    if row is None:
+        raise Problem(P.RESPONSE_NOT_FOUND, instance_id=instance_id)
+    return _response_json(row, catalog.by_id[row.version_id].number)

@@ -1,0 +1,96 @@
+"""Drafts: a respondent's answers in progress, saved page by page, resumable by cookie or code.
+
+A draft becomes its response exactly once (`finish_draft`); double taps and retries after a lost
+reply find the same row.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from server.store import utcnow
+from server.store.responses import InstanceConflict, Response, prepare, save_response
+
+RESUME_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on phones
+OPEN, DONE = "open", "done"
+
+
+class Draft(SQLModel, table=True):
+    """A respondent's answers in progress; `page` is where a resumed draft reopens."""
+
+    __tablename__ = "draft"
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    resume_code: str = Field(max_length=8, unique=True)
+    survey: str = Field(max_length=64)
+    version_id: int = Field(foreign_key="survey_version.id")
+    village: str | None = Field(default=None, max_length=12, foreign_key="village.code")
+    instance_id: str = Field(max_length=36)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    page: str | None = Field(default=None, max_length=64)
+    status: str = Field(default=OPEN, max_length=8)
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def start_draft(session: Session, survey: str, version_id: int, village: str | None, page: str | None) -> Draft:
+    """A new draft with a secret cookie token, a short resume code and a fresh instance id."""
+    while True:
+        code = "".join(secrets.choice(RESUME_ALPHABET) for _ in range(8))
+        draft = Draft(
+            token=secrets.token_urlsafe(32), resume_code=code, survey=survey, version_id=version_id,
+            village=village, instance_id=str(uuid.uuid4()), answers={}, page=page,
+        )
+        session.add(draft)
+        try:
+            session.commit()
+        except IntegrityError:  # resume code collision: draw again
+            session.rollback()
+            continue
+        session.refresh(draft)
+        return draft
+
+
+def draft_by_token(session: Session, survey: str, token: str | None) -> Draft | None:
+    if not token:
+        return None
+    return session.exec(select(Draft).where(Draft.token == token, Draft.survey == survey)).first()
+
+
+def draft_by_code(session: Session, code: str) -> Draft | None:
+    """An open draft by resume code (case and separators ignored)."""
+    clean = "".join(ch for ch in code.upper() if ch.isalnum())
+    return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN)).first()
+
+
+def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str) -> Draft:
+    """Keep the draft's answers (already merged by `surveys.flow`) and the page it reopens at."""
+    draft.answers = answers
+    draft.page = page
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.commit()
+    session.refresh(draft)
+    return draft
+
+
+def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str, Any], outcome: str) -> Response:
+    """Turn a draft into its response exactly once (double taps and retries get the same row)."""
+    new = prepare(draft.survey, draft.version_id, version, draft.instance_id, draft.village, answers, outcome,
+                  "web", draft.started_at, utcnow())
+    try:
+        response, _ = save_response(session, new)
+    except InstanceConflict as exc:  # a second finish of the same draft with other timing
+        response = exc.stored
+    draft.status = DONE
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.commit()
+    return response

@@ -1,0 +1,122 @@
+"""Finished (or politely ended) responses: inserted, never updated.
+
+The unique key (survey, instance_id) is the last defence against duplicates; a violation is answered
+by re-reading the stored row (Kobo's lesson). No names, ID numbers or phone numbers are stored: a
+response is its answers, its village code and its timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from server.errors import P
+from server.store import utcnow
+from surveys.payload import fingerprint
+from surveys.problem import Problem
+
+
+class Response(SQLModel, table=True):
+    """A finished (or ended) response; never overwritten. (survey, instance_id) is unique."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("survey", "instance_id", name="uq_response_instance"),)
+    id: int | None = Field(default=None, primary_key=True)
+    survey: str = Field(max_length=64, index=True)
+    version_id: int = Field(foreign_key="survey_version.id")
+    instance_id: str = Field(max_length=36)
+    village: str | None = Field(default=None, max_length=12, foreign_key="village.code", index=True)
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    outcome: str = Field(max_length=8)
+    channel: str = Field(max_length=8)
+    payload_sha256: str = Field(max_length=64)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    duration_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response about to be stored (from either channel)."""
+
+    survey: str
+    version_id: int
+    instance_id: str
+    village: str | None
+    answers: dict[str, Any]
+    outcome: str
+    channel: str
+    payload_sha256: str
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+def prepare(survey: str, version_id: int, version: int, instance_id: str, village: str | None,
+            answers: dict[str, Any], outcome: str, channel: str, started_at: datetime | None,
+            completed_at: datetime | None) -> NewResponse:
+    """A response to store, fingerprinted by `surveys.payload` (the same for both channels)."""
+    digest = fingerprint(survey, version, instance_id, village, answers, started_at, completed_at)
+    return NewResponse(survey=survey, version_id=version_id, instance_id=instance_id, village=village,
+                       answers=answers, outcome=outcome, channel=channel, payload_sha256=digest,
+                       started_at=started_at, completed_at=completed_at)
+
+
+class InstanceConflict(Problem):
+    """The instance id is already stored with a different payload; `stored` is that row."""
+
+    def __init__(self, stored: Response):
+        self.stored = stored
+        super().__init__(P.INSTANCE_CONFLICT, instance_id=stored.instance_id)
+
+
+def find_response(session: Session, survey: str, instance_id: str) -> Response | None:
+    return session.exec(
+        select(Response).where(Response.survey == survey, Response.instance_id == instance_id)
+    ).first()
+
+
+def save_response(session: Session, new: NewResponse) -> tuple[Response, bool]:
+    """Store a response once: (row, True) when new, (stored row, False) for an identical resend.
+
+    Raises InstanceConflict when the instance id is stored with another payload.
+    """
+    stored = find_response(session, new.survey, new.instance_id)
+    if stored is None:
+        row = Response(**asdict(new), duration_seconds=_duration(new.started_at, new.completed_at))
+        session.add(row)
+        try:
+            session.commit()
+            session.refresh(row)
+            return row, True
+        except IntegrityError as exc:  # a concurrent request stored it first: the constraint decides
+            session.rollback()
+            stored = find_response(session, new.survey, new.instance_id)
+            if stored is None:  # another constraint failed: a bug, answered from the catalogue
+                raise Problem(P.SERVER_ERROR) from exc
+    if stored.payload_sha256 != new.payload_sha256:
+        raise InstanceConflict(stored)
+    return stored, False
+
+
+def count_responses(session: Session, survey: str | None = None) -> int:
+    query = select(func.count()).select_from(Response)
+    if survey is not None:
+        query = query.where(Response.survey == survey)
+    return int(session.exec(query).one())
+
+
+def iter_responses(session: Session, survey: str) -> Iterator[Response]:
+    yield from session.exec(select(Response).where(Response.survey == survey).order_by(Response.id))
+
+
+def _duration(started: datetime | None, completed: datetime | None) -> int | None:
+    if started is None or completed is None:
+        return None
+    return max(0, int((completed - started).total_seconds()))

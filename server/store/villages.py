@@ -1,0 +1,38 @@
+"""Villages and communities (村/社区) that responses are counted by; an org-unit tree comes later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Field, Session, SQLModel, select
+
+
+class Village(SQLModel, table=True):
+    """A village or community; `area` is urban or rural."""
+
+    __tablename__ = "village"
+    code: str = Field(primary_key=True, max_length=12)
+    name: str = Field(max_length=100)
+    township: str = Field(max_length=100)
+    area: str = Field(max_length=8)
+
+
+def load_villages(session: Session, rows: Iterable[dict[str, str]]) -> int:
+    """Insert villages not yet known; returns how many were added."""
+    known = set(session.exec(select(Village.code)))
+    added = 0
+    for row in rows:
+        if row["code"] not in known:
+            session.add(Village(code=row["code"], name=row["name"], township=row["township"], area=row["area"]))
+            known.add(row["code"])
+            added += 1
+    session.commit()
+    return added
+
+
+def list_villages(session: Session) -> list[Village]:
+    return list(session.exec(select(Village).order_by(Village.code)))
+
+
+def get_village(session: Session, code: str) -> Village | None:
+    return session.get(Village, code)

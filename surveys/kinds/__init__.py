@@ -1,0 +1,166 @@
+"""The question-kind table: one row per kind, the single place that says what a kind is.
+
+For each kind: the definition keys it accepts and needs, how its min/max bounds are checked, its
+stored variables and their pandas dtype, its value labels and export columns, the ways a condition
+may use it, the template macro (and the control it draws), how a form post becomes an answer, how
+a stored answer refills a form, and how an answer is checked. Pages, the JSON API, exports and
+analysis all go through this table (pyxform's question-type dictionary). No code outside this
+package compares a kind's name. Pure functions; no rendering, no storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from surveys.errors import AnswerErr, Invalid
+from surveys.kinds import checks as c
+from surveys.kinds import forms as f
+from surveys.kinds.checks import BoundProblems
+from surveys.kinds.forms import AnswerError, Form, Getlist
+from surveys.model import Question
+
+__all__ = ["KINDS", "Kind", "AnswerError", "Form", "Getlist", "kind_of", "to_form", "value_labels", "dtypes",
+           "export_row"]
+
+
+# --- stored variables and export columns ----------------------------------------------------------
+
+
+def _own(name: str, rows: tuple[str, ...]) -> tuple[str, ...]:
+    return (name,)
+
+
+def _rows(name: str, rows: tuple[str, ...]) -> tuple[str, ...]:
+    return rows
+
+
+def _none(name: str, rows: tuple[str, ...]) -> tuple[str, ...]:
+    return ()
+
+
+def _export_plain(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+    return {v: answers.get(v) for v in q.variables}
+
+
+def _export_indicators(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+    """A multiple choice as one 0/1 column per choice (missing when unanswered or special)."""
+    value = answers.get(q.name)
+    chosen = value if isinstance(value, list) else None
+    return {f"{q.name}__{c.code}": None if chosen is None else int(c.code in chosen) for c in q.choices}
+
+
+def _export_ranks(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+    """A ranking as one column per position holding the code ranked there."""
+    value = answers.get(q.name)
+    ranked = value if isinstance(value, list) else []
+    return {f"{q.name}__{i}": ranked[i - 1] if i <= len(ranked) else None for i in range(1, (q.top or 1) + 1)}
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+COMPARE, SELECTED, COUNT, ANSWERED = "compare", "selected", "count", "answered"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One row of the kind table."""
+
+    name: str
+    label: str                       # the kind in Chinese, for messages
+    keys: frozenset[str]             # definition keys it accepts
+    needs: frozenset[str]            # definition keys it requires
+    bounds: Callable[[Any, Any], BoundProblems]  # what is wrong with a definition's `min`/`max`
+    dtype: str | None                # pandas dtype of each stored variable
+    macro: str                       # template macro in templates/partials/macros.html
+    control: str                     # what the macro draws: radio, checkbox, numeric, decimal, …
+    uses: frozenset[str]             # how a condition may read it (compare/selected/count/answered)
+    variables: Callable[[str, tuple[str, ...]], tuple[str, ...]]
+    from_form: Callable[[Question, Getlist], dict[str, Any]]
+    to_form: Callable[[str, Any], Form]
+    check: Callable[[Question, Any], Invalid | None]
+    export: Callable[[Question, dict[str, Any]], dict[str, Any]]
+    missing: AnswerErr = AnswerErr.REQUIRED
+    special_below_min: bool = False  # special codes must lie below `min` (numbers)
+    codes: bool = False              # answers are choice codes (value labels are its choices)
+
+
+def _k(name: str, label: str, keys: str, needs: str, **kw: Any) -> Kind:
+    return Kind(name=name, label=label, keys=frozenset(keys.split()), needs=frozenset(needs.split()), **kw)
+
+
+_ANY = frozenset({COMPARE, ANSWERED})
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        _k("single", "单选", "choices", "choices", bounds=c.no_bounds, dtype="Int64", macro="choice", control="radio",
+           uses=frozenset({COMPARE, SELECTED, ANSWERED}), variables=_own, from_form=f.form_code,
+           to_form=f.plain_form, check=c.check_code, export=_export_plain, codes=True),
+        _k("multiple", "多选", "choices exclusive min_choices max_choices", "choices", bounds=c.no_bounds, dtype="object",
+           macro="choice", control="checkbox", uses=frozenset({SELECTED, COUNT, ANSWERED}), variables=_own,
+           from_form=f.form_codes, to_form=f.plain_form, check=c.check_codes, export=_export_indicators, codes=True),
+        _k("matrix", "矩阵", "choices rows", "choices rows", bounds=c.no_bounds, dtype="Int64", macro="matrix",
+           control="radio", uses=frozenset({COMPARE, SELECTED, ANSWERED}), variables=_rows, from_form=f.form_code,
+           to_form=f.plain_form, check=c.check_code, export=_export_plain, missing=AnswerErr.ROW_REQUIRED,
+           codes=True),
+        _k("integer", "整数", "min max unit", "", bounds=c.number_bounds, dtype="Int64", macro="number", control="numeric",
+           uses=_ANY, variables=_own, from_form=f.form_integer, to_form=f.plain_form, check=c.check_integer,
+           export=_export_plain, special_below_min=True),
+        _k("decimal", "小数", "min max unit decimals", "", bounds=c.number_bounds, dtype="Float64", macro="number",
+           control="decimal", uses=_ANY, variables=_own, from_form=f.form_decimal, to_form=f.plain_form,
+           check=c.check_decimal, export=_export_plain, special_below_min=True),
+        _k("duration", "时长", "max", "", bounds=c.number_bounds, dtype="Int64", macro="duration", control="numeric",
+           uses=_ANY, variables=_own, from_form=f.form_duration, to_form=f.duration_form, check=c.check_duration,
+           export=_export_plain),
+        _k("date", "日期", "min max", "", bounds=c.date_bounds, dtype="string", macro="date", control="date", uses=_ANY,
+           variables=_own, from_form=f.form_text, to_form=f.plain_form, check=c.check_date, export=_export_plain),
+        _k("text", "文字", "max_length", "", bounds=c.no_bounds, dtype="string", macro="text", control="textarea",
+           uses=_ANY, variables=_own, from_form=f.form_text, to_form=f.plain_form, check=c.check_text,
+           export=_export_plain),
+        _k("ranking", "排序", "choices top", "choices top", bounds=c.no_bounds, dtype="object", macro="ranking",
+           control="select", uses=frozenset({SELECTED, COUNT, ANSWERED}), variables=_own, from_form=f.form_ranking,
+           to_form=f.ranking_form, check=c.check_ranking, export=_export_ranks, codes=True),
+        _k("note", "说明", "", "", bounds=c.no_bounds, dtype=None, macro="note", control="none",
+           uses=frozenset({ANSWERED}), variables=_none, from_form=f.form_none, to_form=f.plain_form,
+           check=lambda q, v: None, export=lambda q, a: {}),
+    )
+}
+ROW_KIND = KINDS["single"]  # a matrix row is read by conditions like a single choice
+ALL_KEYS = frozenset().union(*(k.keys for k in KINDS.values()))
+
+
+def kind_of(q: Question) -> Kind:
+    """The kind table's row for a compiled question."""
+    return KINDS[q.kind]
+
+
+def to_form(q: Question, answers: dict[str, Any]) -> Form:
+    """A stored answer as the form values that would have produced it (to refill a page)."""
+    out: Form = {}
+    for var in q.variables:
+        value = answers.get(var)
+        if value is None:
+            continue
+        if isinstance(value, int) and value in q.special_codes:
+            out[var] = [str(value)]
+        else:
+            out.update(kind_of(q).to_form(var, value))
+    return out
+
+
+def value_labels(q: Question) -> dict[int, str]:
+    """Code -> label for every stored code of the question: its choices (choice kinds) and specials."""
+    labels = {c.code: c.label for c in q.choices} if kind_of(q).codes else {}
+    return {**labels, **{s.code: s.label for s in q.special}}
+
+
+def dtypes(q: Question) -> dict[str, str]:
+    """The pandas dtype of each stored variable of the question."""
+    dtype = kind_of(q).dtype
+    return {v: dtype for v in q.variables} if dtype else {}
+
+
+def export_row(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+    """The question's export columns for one response (e.g. a 0/1 column per choice of a multiple)."""
+    return kind_of(q).export(q, answers)
