@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -193,3 +194,30 @@ def test_an_unexpected_error_is_a_catalogue_problem_not_a_stack_trace(app: Any) 
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.get("/api/v1/broken")
     assert r.status_code == 500 and r.json()["code"] == "server.error" and "boom" not in r.text
+
+
+def test_a_resend_with_reordered_keys_and_equal_times_is_the_same_response(app: Any, client: Any) -> None:
+    body = payload(app)
+    first = client.post(URL, json=body)
+    reordered = dict(reversed(list(body.items())))
+    reordered["completed_at"] = "2026-05-01T00:12:30+00:00"  # the same moment, written in UTC
+    again = client.post(URL, json=reordered)
+    assert (first.status_code, again.status_code) == (201, 200) and count(app) == 1
+
+
+def test_a_web_response_resent_through_the_api_keeps_its_fingerprint(app: Any, client: Any) -> None:
+    """Both channels fingerprint one canonical payload: the API recognises a response the pages stored."""
+    from tests.server.robot import Robot
+
+    Robot(client, app.state.catalog.current["women"].survey).run()
+    with Session(app.state.engine) as session:
+        (row,) = list(responses.iter_responses(session, "women"))
+    aware = {k: getattr(row, k).replace(tzinfo=getattr(row, k).tzinfo or UTC).isoformat()
+             for k in ("started_at", "completed_at")}
+    body = {"instance_id": row.instance_id, "version": 1, "village": row.village, "answers": row.answers, **aware}
+    r = client.post(URL, json=body)
+    assert r.status_code == 200 and r.json()["id"] == row.id
+    changed = {**body, "answers": {**row.answers, "age": row.answers["age"] + 1}}
+    conflicting = client.post(URL, json=changed)
+    assert conflicting.status_code == 409 and conflicting.json()["code"] == "response.instance_conflict"
+    assert count(app) == 1
