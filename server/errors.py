@@ -40,6 +40,7 @@ class P(Catalogue):
         409,
         "实例编号 {instance_id} 已经提交过内容不同的答卷。同一份答卷重发时内容必须完全相同；新的答卷请使用新的实例编号。",
     )
+    DRAFT_BUSY = ("draft.busy", 409, "这份问卷正在另一个页面同时保存，请稍后再点一次。已保存的答案不会丢失。")
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "不支持这种请求方式。")
     RESPONSE_NOT_FOUND = ("response.not_found", 404, "没有实例编号为 {instance_id} 的答卷。")
     SERVER_ERROR = ("server.error", 500, "服务器出了点问题，您的答案已保存到上一页。请稍后刷新页面重试。")

@@ -134,8 +134,17 @@ def prune(survey: Survey, answers: Mapping[str, Any]) -> Answers:
     return kept
 
 
+def page_errors(survey: Survey, page: Page, answers: Mapping[str, Any]) -> Errors:
+    """What is wrong with the answers to one page as a whole response would be checked."""
+    errors: Errors = {}
+    for q in shown_questions(survey, page, answers):
+        errors.update(_check_question(q, {v: answers.get(v) for v in q.variables}))
+    errors.update(_check_constraints(survey, page, answers, errors))
+    return errors
+
+
 def check_response(survey: Survey, answers: Mapping[str, Any]) -> tuple[str, Errors]:
-    """Check a whole response (the JSON API): outcome ("complete" or "ended") and errors by variable."""
+    """Check a whole response: outcome ("complete" or "ended") and errors by variable."""
     errors: Errors = {}
     known = set(survey.variables)
     for var in answers:
@@ -144,10 +153,8 @@ def check_response(survey: Survey, answers: Mapping[str, Any]) -> tuple[str, Err
     asked: set[str] = set()
     outcome = "complete"
     for page in shown_pages(survey, answers):
-        for q in shown_questions(survey, page, answers):
-            asked.update(q.variables)
-            errors.update(_check_question(q, {v: answers.get(v) for v in q.variables}))
-        errors.update(_check_constraints(survey, page, answers, errors))
+        asked.update(v for q in shown_questions(survey, page, answers) for v in q.variables)
+        errors.update(page_errors(survey, page, answers))
         if ends_after(survey, page, answers):
             outcome = "ended"
     for var in known & set(answers) - asked:

@@ -15,10 +15,12 @@ from typing import Any
 from surveys.answers import (
     Answers,
     Errors,
+    check_response,
     ends_after,
     make_env,
     merge_page,
     next_page,
+    page_errors,
     previous_page,
     prune,
     read_page,
@@ -56,7 +58,15 @@ class Finish:
     outcome: str
 
 
-Step = ShowErrors | GoTo | Finish
+@dataclass(frozen=True)
+class Elsewhere:
+    """The post is for a page the respondent has not reached, or would finish with gaps: go to `page`
+    (the first page still to answer) and save nothing."""
+
+    page: str
+
+
+Step = ShowErrors | GoTo | Finish | Elsewhere
 
 
 def first_page(survey: Survey) -> Page | None:
@@ -64,8 +74,24 @@ def first_page(survey: Survey) -> Page | None:
     return next_page(survey, None, {})
 
 
+def frontier(survey: Survey, answers: Mapping[str, Any]) -> Page | None:
+    """The first page asked whose answers are not all valid yet (None: every page asked is)."""
+    return next((p for p in shown_pages(survey, answers) if page_errors(survey, p, answers)), None)
+
+
+def reachable(survey: Survey, answers: Mapping[str, Any], page: Page) -> Page | None:
+    """None when the respondent may be on `page`; else the page she must answer first."""
+    edge = frontier(survey, answers)
+    if edge is None or survey.page_index(page.name) <= survey.page_index(edge.name):
+        return None
+    return edge
+
+
 def step(survey: Survey, answers: Mapping[str, Any], page: Page, getlist: Getlist, nav: str) -> Step:
     """What a page post leads to; `nav` is "back" or "next"."""
+    edge = reachable(survey, answers, page)
+    if edge is not None:
+        return Elsewhere(edge.name)
     posted, errors = read_page(survey, page, getlist, answers)
     merged = merge_page(answers, page, posted)
     if nav == "back":
@@ -73,12 +99,15 @@ def step(survey: Survey, answers: Mapping[str, Any], page: Page, getlist: Getlis
         return GoTo(merged, before.name if before else None, before.name if before else page.name)
     if errors:
         return ShowErrors(merged, errors)
-    if ends_after(survey, page, merged):
-        return Finish(prune(survey, merged), ENDED)
-    following = next_page(survey, page.name, merged)
-    if following is None:
-        return Finish(prune(survey, merged), COMPLETE)
-    return GoTo(merged, following.name, following.name)
+    following = None if ends_after(survey, page, merged) else next_page(survey, page.name, merged)
+    if following is not None:
+        return GoTo(merged, following.name, following.name)
+    final = prune(survey, merged)
+    outcome, problems = check_response(survey, final)  # the same full check as the JSON API
+    if problems:
+        gap = frontier(survey, final)
+        return Elsewhere(gap.name if gap else page.name)
+    return Finish(final, outcome)
 
 
 def refreshed(survey: Survey, answers: Mapping[str, Any], page: Page, getlist: Getlist) -> Answers:

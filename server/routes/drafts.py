@@ -29,10 +29,12 @@ from server.render import render
 from server.store import drafts, responses, villages
 from server.store.drafts import DONE, OPEN, Draft
 from surveys import flow
+from surveys.kinds import Getlist
 from surveys.model import Page
 from surveys.problem import Problem
 
 router = APIRouter()
+SAVE_ATTEMPTS = 20  # optimistic retries of one page save against concurrent saves of the same draft
 
 
 def _see(request: Request, name: str, **params: str) -> RedirectResponse:
@@ -95,8 +97,9 @@ def show_page(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: Draf
     published = _draft_survey(catalog, draft)
     target = _target(published, page)
     survey = published.survey
-    if draft.page and survey.page(draft.page) and survey.page_index(page) > survey.page_index(draft.page):
-        return _see(request, "show_page", survey=survey.name, page=draft.page)
+    edge = flow.reachable(survey, draft.answers, target)
+    if edge is not None:  # not there yet: the first page still to answer
+        return _see(request, "show_page", survey=survey.name, page=edge.name)
     return _page(request, draft, flow.page_view(survey, target, draft.answers))
 
 
@@ -116,18 +119,34 @@ def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: S
     published = _draft_survey(catalog, draft)
     target = _target(published, page)
     getlist = getlist_of(form)
-    step = flow.step(published.survey, draft.answers, target, getlist, str(form.get("nav", "next")))
+    step = _save(session, published, draft, target, getlist, str(form.get("nav", "next")))
     if isinstance(step, flow.ShowErrors):
         view = flow.page_view(published.survey, target, step.answers, flow.form_of(getlist, list(form.keys())),
                               step.errors)
         return _page(request, draft, view)
-    if isinstance(step, flow.Finish):
-        drafts.finish_draft(session, draft, published.number, step.answers, step.outcome)
+    if isinstance(step, flow.Finish) or draft.status == DONE:
         return _see(request, "done", survey=draft.survey)
-    drafts.save_draft(session, draft, step.answers, step.at)
+    if isinstance(step, flow.Elsewhere):
+        return _see(request, "show_page", survey=draft.survey, page=step.page)
     if step.page is None:
         return _see(request, "intro", survey=draft.survey)
     return _see(request, "show_page", survey=draft.survey, page=step.page)
+
+
+def _save(session: SessionDep, published: Published, draft: Draft, target: Page, getlist: Getlist,
+          nav: str) -> flow.Step:
+    """Decide the step and keep it; a concurrent save of the same draft makes us re-read and merge again."""
+    for _ in range(SAVE_ATTEMPTS):
+        step = flow.step(published.survey, draft.answers, target, getlist, nav)
+        if isinstance(step, flow.Finish):  # claim the draft's revision first, so no concurrent save is lost
+            if drafts.save_draft(session, draft, step.answers, target.name):
+                drafts.finish_draft(session, draft, published.number, step.answers, step.outcome)
+                return step
+        elif not isinstance(step, flow.GoTo) or drafts.save_draft(session, draft, step.answers, step.at):
+            return step
+        if draft.status == DONE:  # finished meanwhile (a double tap on the last page)
+            return step
+    raise Problem(P.DRAFT_BUSY)
 
 
 @router.post("/s/{survey}/p/{page}/refresh", name="refresh_page")

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -36,6 +36,7 @@ class Draft(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     page: str | None = Field(default=None, max_length=64)
     status: str = Field(default=OPEN, max_length=8)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # +1 on every save
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -70,15 +71,21 @@ def draft_by_code(session: Session, code: str) -> Draft | None:
     return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN)).first()
 
 
-def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str) -> Draft:
-    """Keep the draft's answers (already merged by `surveys.flow`) and the page it reopens at."""
-    draft.answers = answers
-    draft.page = page
-    draft.updated_at = utcnow()
-    session.add(draft)
+def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str) -> bool:
+    """Keep the draft's answers (merged by `surveys.flow`) and the page it reopens at, if no other save
+    came in since `draft` was read (optimistic concurrency on `revision`). False: re-read and merge again."""
+    now = utcnow()
+    saved = session.execute(
+        update(Draft)
+        .where(Draft.id == draft.id, Draft.revision == draft.revision, Draft.status == OPEN)  # type: ignore[arg-type]
+        .values(answers=answers, page=page, updated_at=now, revision=draft.revision + 1)
+    ).rowcount
     session.commit()
-    session.refresh(draft)
-    return draft
+    if saved:
+        draft.answers, draft.page, draft.updated_at, draft.revision = answers, page, now, draft.revision + 1
+    else:
+        session.refresh(draft)
+    return bool(saved)
 
 
 def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str, Any], outcome: str) -> Response:
@@ -89,8 +96,8 @@ def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str
         response, _ = save_response(session, new)
     except InstanceConflict as exc:  # a second finish of the same draft with other timing
         response = exc.stored
-    draft.status = DONE
-    draft.updated_at = utcnow()
-    session.add(draft)
+    session.execute(update(Draft).where(Draft.id == draft.id).values(status=DONE, updated_at=utcnow(),  # type: ignore[arg-type]
+                                                                     revision=Draft.revision + 1))
     session.commit()
+    session.refresh(draft)
     return response

@@ -121,3 +121,103 @@ def test_going_back_and_changing_course_drops_answers_no_longer_asked(app: Any, 
     with Session(app.state.engine) as session:
         row = list(responses.iter_responses(session, "women"))[0]
     assert row.answers["age"] == 20 and "cervical_screen" not in row.answers
+
+
+def _page_form(survey: Any, page: str, answers: dict[str, Any], csrf: str) -> dict[str, Any]:
+    from surveys.kinds import to_form
+
+    data: dict[str, Any] = {"csrf": csrf, "nav": "next"}
+    for q in survey.page(page).questions:
+        data.update(to_form(q, answers))
+    return data
+
+
+def _csrf(html: str) -> str:
+    return BeautifulSoup(html, "html.parser").select_one("input[name=csrf]")["value"]
+
+
+def _draft(app: Any, client: Any) -> Any:
+    from server.store import drafts
+
+    with Session(app.state.engine) as session:
+        return drafts.draft_by_token(session, "women", client.cookies.get("cs_women"))
+
+
+def test_a_page_beyond_the_frontier_is_redirected_and_never_stored(app: Any, client: Any) -> None:
+    """Posting the last page right after starting must not finish a response with 10 of 54 answers."""
+    from tests.server.robot import default_answer
+
+    survey = app.state.catalog.current["women"].survey
+    page = first_page(client)
+    last: dict[str, Any] = {}
+    for q in survey.page("p_satisfaction").questions:
+        last.update({r.name: q.choices[0].code for r in q.rows} if q.rows else
+                    {v: default_answer(q) for v in q.variables})
+    r = client.post("/s/women/p/p_satisfaction", data=_page_form(survey, "p_satisfaction", last, _csrf(page.text)),
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/s/women/p/p_screen"
+    assert stored(app) == 0 and _draft(app, client).answers == {}
+    assert client.get("/s/women/p/p_rights", follow_redirects=False).headers["location"] == "/s/women/p/p_screen"
+
+
+def test_finishing_with_a_gap_goes_to_the_gap_and_stores_nothing(app: Any, client: Any) -> None:
+    """The pages' finish runs the API's full check: an answer removed behind her back is asked again."""
+    from server.store import drafts
+
+    survey = app.state.catalog.current["women"].survey
+    robot = Robot(client, survey)
+    page = first_page(client)
+    while page.url.path.rsplit("/", 1)[1] != "p_satisfaction":
+        page = client.post(page.url.path, data=robot.fill(page.url.path.rsplit("/", 1)[1], page.text))
+    draft = _draft(app, client)
+    with Session(app.state.engine, expire_on_commit=False) as session:  # as if a page save had been lost
+        draft = session.merge(draft)
+        assert drafts.save_draft(session, draft, {k: v for k, v in draft.answers.items() if k != "hh_size"},
+                                 "p_satisfaction")
+    r = client.post(page.url.path, data=robot.fill("p_satisfaction", page.text), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/s/women/p/p_basic" and stored(app) == 0
+
+
+def test_concurrent_saves_of_two_pages_of_one_draft_lose_no_answer(app: Any, live_url: str) -> None:
+    """Two tabs (or a double submit racing a Next) saving two pages at once: both pages' answers are kept."""
+    import contextlib
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    survey = app.state.catalog.current["women"].survey
+    phones = []
+    stack = contextlib.ExitStack()
+    for _ in range(10):
+        http = stack.enter_context(httpx.Client(base_url=live_url, timeout=60, follow_redirects=True))
+        robot = Robot(http, survey)
+        page = http.post("/s/women/start", data={"village": VILLAGE})
+        assert page.status_code == 200, (page.url, page.text[:300])
+        while page.url.path.rsplit("/", 1)[1] != "p_family":  # p_screening is skipped at 18
+            page = http.post(page.url.path, data=robot.fill(page.url.path.rsplit("/", 1)[1], page.text))
+        phones.append((http, robot, _csrf(page.text)))
+    changed = {"education": survey.question_of("education").choices[1].code, "exercise_days": 5}
+    posts = [(http, name, _page_form(survey, name, {**robot.answers, **changed}, csrf))
+             for http, robot, csrf in phones for name in ("p_basic", "p_health")]
+    barrier = threading.Barrier(len(posts))
+
+    def send(post: tuple[Any, str, dict[str, Any]]) -> int:
+        http, name, data = post
+        barrier.wait()
+        return http.post(f"/s/women/p/{name}", data=data, follow_redirects=False).status_code
+
+    with stack, ThreadPoolExecutor(len(posts)) as pool:
+        assert set(pool.map(send, posts)) == {303}
+    for http, robot, _ in phones:
+        answers = _draft(app, http).answers
+        assert {k: answers[k] for k in changed} == changed
+        assert {k: v for k, v in answers.items() if k not in changed} == {
+            k: v for k, v in robot.answers.items() if k not in changed}
+
+
+def test_continue_link_of_a_fresh_draft_opens_its_first_page(app: Any, client: Any) -> None:
+    first_page(client)
+    intro = client.get(f"/s/women/{VILLAGE}")
+    link = BeautifulSoup(intro.text, "html.parser").select_one("a.button.primary")["href"]
+    assert link == "/s/women/p/p_screen" and client.get(link).status_code == 200

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -12,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -144,33 +141,17 @@ def test_database_constraint_is_the_last_defence(app: Any) -> None:
             session.commit()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_twenty_concurrent_posts_of_one_instance_store_exactly_one(app: Any) -> None:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
+def test_twenty_concurrent_posts_of_one_instance_store_exactly_one(app: Any, live_url: str) -> None:
     body = payload(app)
     barrier = threading.Barrier(20)
 
     def post(_: int) -> int:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        with httpx.Client(base_url=live_url, timeout=60) as http:
             barrier.wait()
             return http.post(URL, json=body).status_code
 
-    try:
-        with ThreadPoolExecutor(20) as pool:
-            statuses = list(pool.map(post, range(20)))
-    finally:
-        server.should_exit = True
-        thread.join()
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(post, range(20)))
     assert sorted(statuses) == [200] * 19 + [201]
     assert count(app) == 1
 
