@@ -2,11 +2,11 @@
 
 (a) Raking (R's `rake()`, iterative proportional fitting; Deville & Sarndal 1992, sec. 3) of
 1,000,000 rows to 3 margins with 50 + 30 + 20 = 100 cells through `analysis.calibration`
-(`bind` + `calibrate`). Goal: <= 2 s.
+(`calibrator.bind` + `calibrate`). Goal: <= 2 s.
 
 (b) JK1 replicate standard errors (R's `as.svrepdesign(type = "JK1")`; Lumley 2010, sec. 2.8;
 Wolter 2007, ch. 4): 500,000 rows in 2,000 unstratified PSUs, so 2,000 replicates, and a domain
-mean of a 0/1 variable for 200 domains through `analysis.estimate.mean`. Goal: <= 10 s and
+mean of a 0/1 variable for 200 domains through `analysis.estimators.estimate.mean`. Goal: <= 10 s and
 <= 2 GiB.
 
 Each part runs in its own child process, which reports its wall time for the library call, its
@@ -27,8 +27,9 @@ RAKE = r"""
 import json, resource, time
 import numpy as np
 import pandas as pd
-from analysis import calibration
-from analysis.columns import from_frame
+from analysis.calibration.calibrator import bind
+from analysis.calibration.spec import calibration_spec
+from analysis.io.columns import from_frame
 
 ROWS, SIZES = 1_000_000, (50, 30, 20)
 rng = np.random.default_rng(7)
@@ -40,12 +41,12 @@ margins = []
 for n, k in zip(names, SIZES):
     share = rng.dirichlet(np.full(k, 20.0))
     margins.append({"vars": [n], "population": [{n: int(v), "Freq": float(total * s)} for v, s in enumerate(share)]})
-spec = calibration.CalibrationSpec.from_json({"method": "rake", "margins": margins})
+spec = calibration_spec({"method": "rake", "margins": margins})
 columns = from_frame(frame, names)
 w = frame["w"].to_numpy()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
-raked = calibration.bind(spec, columns).calibrate(w)
+raked = bind(spec, columns).calibrate(w)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 misfit = max(
@@ -59,8 +60,8 @@ JK1 = r"""
 import json, resource, time
 import numpy as np
 import pandas as pd
-from analysis.design import Design
-from analysis.estimate import mean
+from analysis.design.spec import Design
+from analysis.estimators.estimate import mean
 
 ROWS, PSUS, DOMAINS = 500_000, 2_000, 200
 rng = np.random.default_rng(11)

@@ -28,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command == "estimate":
-        from analysis.cli import main as estimate_main
+        from analysis.cli.estimate import main as estimate_main
 
         return estimate_main(rest)
     if command == "weights":
-        from analysis.weights_cli import main as weights_main
+        from analysis.cli.weights import main as weights_main
 
         return weights_main(rest)
     if command in ("serve", "init-db", "check"):

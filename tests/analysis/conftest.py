@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from analysis.cli import main
+from analysis.cli.estimate import main
 
 
 def refdata_dir() -> Path | None:
@@ -54,6 +55,22 @@ class Run:
     def json(self) -> Any:
         assert self.status == 0, self.stderr
         return json.loads(self.stdout)
+
+    @property
+    def code(self) -> str | None:
+        """The problem code printed on stderr (`prog: 错误 [code] ...`), if any."""
+        found = re.search(r": 错误 \[([a-z0-9_.]+)\] ", self.stderr)
+        return found.group(1) if found else None
+
+
+def assert_problem(run: Run, code: str, *names: str, prog: str = "cunsheng estimate") -> None:
+    """A bad input: exit 2, nothing on stdout, one line on stderr with the code, Chinese then English,
+    naming each of `names` (columns, rows, keys, values)."""
+    assert run.status == 2 and run.stdout == "", (run.status, run.stdout)
+    assert run.stderr.endswith("\n") and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(f"{prog}: 错误 [{code}] ") and " / error: " in run.stderr, run.stderr
+    for name in names:
+        assert name in run.stderr, (name, run.stderr)
 
 
 @pytest.fixture

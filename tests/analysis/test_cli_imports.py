@@ -19,8 +19,8 @@ FORBIDDEN = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "statsmodels", "s
 
 PROBE = """
 import json, sys
-import analysis.cli
-status = analysis.cli.main(sys.argv[1:])
+import analysis.cli.estimate
+status = analysis.cli.estimate.main(sys.argv[1:])
 print(json.dumps({"status": status, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
 """
 

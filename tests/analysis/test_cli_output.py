@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.quantiles import _Sorted
+from analysis.estimators.quantiles import _Sorted
 
 DESIGN = {"ids": ["psu"], "strata": "stratum", "weights": "w", "lonely_psu": "fail"}
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import Design
-from analysis.estimate import mean, proportion, quantile, ratio, total
+from analysis.design.spec import Design
+from analysis.estimators.estimate import mean, proportion, quantile, ratio, total
 
 TWO_STAGE = Design(ids=("psu", "ssu"), strata="stratum", fpc=("N1", "N2"), nest=True)
 WEIGHTED = Design(ids=("psu",), strata="stratum", weights="w", nest=True)

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.design import Design
-from analysis.estimate import mean, ratio, total
+from analysis.design.spec import Design
+from analysis.estimators.estimate import mean, ratio, total
 
 
 @st.composite

@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import calibration
-from analysis.columns import from_frame
-from analysis.design import Design, bind
-from analysis.estimate import mean, proportion, total
-from analysis.intervals import proportion_interval
+from analysis.calibration.calibrator import bind as bind_calibration
+from analysis.calibration.spec import calibration_spec
+from analysis.design.binding import bind
+from analysis.design.spec import Design
+from analysis.errors import AnalysisError, E
+from analysis.estimators.estimate import mean, proportion, total
+from analysis.estimators.intervals import proportion_interval
+from analysis.io.columns import from_frame
 from tests.analysis.conftest import refdata_dir
 
 NEXT_ISSUE = {
@@ -178,15 +181,16 @@ def test_aggregate_calibration_keeps_weights_constant_within_psus(refdata: Path)
     assert row.df == r_output["df"]
     columns = from_frame(data, list(design.columns()))
     bound = bind(Design.from_json({**case["design"], "calibration": None}), columns)
-    spec = calibration.CalibrationSpec.from_json(case["design"]["calibration"])
-    w = calibration.bind(spec, columns, bound.stages[0].unit).calibrate(bound.weights)
+    spec = calibration_spec(case["design"]["calibration"])
+    w = bind_calibration(spec, columns, bound.stages[0].unit).calibrate(bound.weights)
     assert pd.Series(w).groupby(data["dnum"]).std().max() == pytest.approx(0, abs=1e-9 * w.mean())
     x = np.column_stack([np.ones(len(data)), data["enroll"]])
     assert x.T @ w == pytest.approx(list(case["design"]["calibration"]["population"].values()), rel=1e-12)
-    plain = calibration.bind(calibration.CalibrationSpec.from_json({**spec.spec, "aggregate_stage": None}), columns)
+    plain = bind_calibration(calibration_spec({**case["design"]["calibration"], "aggregate_stage": None}), columns)
     assert pd.Series(plain.calibrate(bound.weights)).groupby(data["dnum"]).std().max() > 1e-3
-    with pytest.raises(calibration.AnalysisError, match="stage-1 clusters"):
-        calibration.bind(spec, columns)
+    with pytest.raises(AnalysisError) as raised:
+        bind_calibration(spec, columns)
+    assert raised.value.entry is E.CAL_CLUSTERS and raised.value.details["key"] == "calibration.aggregate_stage"
 
 
 def test_console_script_runs_a_case_as_a_process(refdata: Path, tmp_path: Path) -> None:

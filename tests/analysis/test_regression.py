@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import Design
-from analysis.regression import svyglm
+from analysis.design.spec import Design
+from analysis.estimators.regression import svyglm
 from tests.analysis.conftest import refdata_dir
 
 PREDICTORS = {

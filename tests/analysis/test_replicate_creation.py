@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.hadamard import hadamard
-from tests.analysis.test_replicate_calibration import assert_bad, write
+from analysis.replicate.hadamard import hadamard
+from tests.analysis.conftest import assert_problem
+from tests.analysis.test_replicate_calibration import write
 
 
 def paired(strata: int, seed: int = 3) -> pd.DataFrame:
@@ -73,7 +74,8 @@ def test_fay_with_rho_zero_is_brr(estimate_cli: Any, tmp_path: Path, stat: str) 
 def test_brr_with_an_unsupported_hadamard_order_exits_2(estimate_cli: Any, tmp_path: Path) -> None:
     path = write(tmp_path, paired(27))
     design = {"ids": ["psu"], "strata": "st", "weights": "w", "replicate": {"type": "BRR", "create": True}}
-    assert_bad(estimate_cli(path, design, "--stat", "total", "--var", "y"), "27 strata", "order 28", "powers of 2")
+    run = estimate_cli(path, design, "--stat", "total", "--var", "y")
+    assert_problem(run, "replicate.hadamard_order", "27", "28")
 
 
 def bootstrap_design(**extra: Any) -> dict[str, Any]:
@@ -100,23 +102,24 @@ def test_bootstrap_seed_reproduces_and_defaults_to_50_replicates(estimate_cli: A
 
 
 @pytest.mark.parametrize(
-    ("replicate", "needles"),
+    ("replicate", "code", "key"),
     [
-        ({"type": "bootstrap", "create": True, "replicates": 1}, ["`replicates`"]),
-        ({"type": "bootstrap", "create": True, "seed": -1}, ["`seed`"]),
-        ({"type": "bootstrap", "create": True, "seed": 1.5}, ["`seed`"]),
+        ({"type": "bootstrap", "create": True, "replicates": 1}, "spec.range", "`replicate.replicates`"),
+        ({"type": "bootstrap", "create": True, "seed": -1}, "spec.range", "`replicate.seed`"),
+        ({"type": "bootstrap", "create": True, "seed": 1.5}, "spec.type", "`replicate.seed`"),
     ],
 )
 def test_bad_bootstrap_keys_exit_2(
-    estimate_cli: Any, tmp_path: Path, replicate: dict[str, Any], needles: list[str]
+    estimate_cli: Any, tmp_path: Path, replicate: dict[str, Any], code: str, key: str
 ) -> None:
     path = write(tmp_path, paired(3))
     design = {"ids": ["psu"], "strata": "st", "weights": "w", "replicate": replicate}
-    assert_bad(estimate_cli(path, design, "--stat", "mean", "--var", "y"), "`replicate`", *needles)
+    assert_problem(estimate_cli(path, design, "--stat", "mean", "--var", "y"), code, key)
 
 
 def test_bootstrap_needs_two_psus_per_stratum(estimate_cli: Any, tmp_path: Path) -> None:
     frame = paired(3)
     frame.loc[frame["st"] == 2, "psu"] = 4
     path = write(tmp_path, frame)
-    assert_bad(estimate_cli(path, bootstrap_design(), "--stat", "mean", "--var", "y"), "`st`=2", "has 1")
+    run = estimate_cli(path, bootstrap_design(), "--stat", "mean", "--var", "y")
+    assert_problem(run, "replicate.bootstrap_one_psu", "`st`=2", "1")

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import weighting as wt
-from analysis.errors import AnalysisError
-from analysis.weights_cli import main
+from analysis.cli.weights import main
+from analysis.errors import AnalysisError, E
+from analysis.weighting import diagnostics, steps
+from tests.analysis.conftest import Run, assert_problem
 
 CSV = """id,township,sex,p_psu,p_hh,p_person,responded,age
 1,A,M,0.1,0.5,0.5,1,20
@@ -55,9 +56,9 @@ def run(tmp_path: Path, spec: dict[str, Any], csv: str = CSV, *extra: str) -> tu
 def test_base_weights_are_products_of_inverse_probabilities() -> None:
     frame = pd.read_csv(pd.io.common.StringIO(CSV))
     columns = {c: frame[c].to_numpy() for c in ("p_psu", "p_hh", "p_person")}
-    w = wt.base_from_probs(columns, ["p_psu", "p_hh", "p_person"])
+    w = steps.base_from_probs(columns, ["p_psu", "p_hh", "p_person"])
     np.testing.assert_allclose(w, 1 / (frame.p_psu * frame.p_hh * frame.p_person))
-    fractions = wt.base_from_fractions({"n": np.array([2.0, 5.0]), "N": np.array([10.0, 20.0])}, [("n", "N")])
+    fractions = steps.base_from_fractions({"n": np.array([2.0, 5.0]), "N": np.array([10.0, 20.0])}, [("n", "N")])
     np.testing.assert_allclose(fractions, [5.0, 4.0])
 
 
@@ -65,7 +66,7 @@ def test_nonresponse_preserves_eligible_class_totals() -> None:
     w = np.array([10.0, 20.0, 30.0, 5.0, 15.0, 25.0])
     responded = np.array([True, False, True, True, True, False])
     classes = np.array([0, 0, 0, 1, 1, 1])
-    adjusted = wt.nonresponse_adjust(w, responded, classes, ["a", "b"])
+    adjusted = steps.nonresponse_adjust(w, responded, classes, ["a", "b"])
     np.testing.assert_allclose(np.bincount(classes, weights=adjusted), np.bincount(classes, weights=w))
     assert (adjusted[~responded] == 0).all()
     np.testing.assert_allclose(adjusted[0] / adjusted[2], 10 / 30)
@@ -75,20 +76,21 @@ def test_trim_caps_and_preserves_totals() -> None:
     rng = np.random.default_rng(5)
     w = rng.lognormal(0, 1, 200)
     cap = 2.5 * float(np.median(w))
-    trimmed = wt.trim(w, cap)
+    trimmed = steps.trim(w, cap)
     assert trimmed.max() <= cap * (1 + 1e-9)
     assert trimmed.sum() == pytest.approx(w.sum(), rel=1e-12)
     classes = np.arange(200) % 4
-    within = wt.trim(w, cap, classes)
+    within = steps.trim(w, cap, classes)
     np.testing.assert_allclose(np.bincount(classes, weights=within), np.bincount(classes, weights=w))
     assert within.max() <= cap * (1 + 1e-9)
-    with pytest.raises(AnalysisError, match="raise `trim.max`"):
-        wt.trim(np.array([1.0, 1.0, 10.0]), 3.0)
+    with pytest.raises(AnalysisError) as raised:
+        steps.trim(np.array([1.0, 1.0, 10.0]), 3.0)
+    assert raised.value.entry is E.TRIM_CAP_LOW and raised.value.details["count"] == 3
 
 
 def test_kish_deff_by_hand() -> None:
     w = np.array([1.0, 2.0, 3.0, 6.0])
-    s = wt.summary(w)
+    s = diagnostics.summary(w)
     # n sum w^2 / (sum w)^2 = 4 * 50 / 144
     assert s["deff_kish"] == pytest.approx(200 / 144)
     assert s["n_eff"] == pytest.approx(144 / 50)
@@ -169,8 +171,8 @@ def _margins(a: float, b: float) -> dict[str, Any]:
 
 
 BAD = [
-    ("unknown column", {**SPEC, "base": {"probs": ["p_psu", "p_hhh"]}}, CSV, ["`p_hhh`", "did you mean `p_hh`"]),
-    ("margins differ", {**SPEC, "calibration": _margins(100, 100)}, CSV, ["same population size"]),
+    ("unknown column", {**SPEC, "base": {"probs": ["p_psu", "p_hhh"]}}, CSV, "column.missing", ["`p_hhh`", "`p_hh`"]),
+    ("margins differ", {**SPEC, "calibration": _margins(100, 100)}, CSV, "calibration.margins_differ", ["250", "230"]),
     (
         "cell without respondents",
         {
@@ -182,37 +184,91 @@ BAD = [
             },
         },
         CSV,
-        ["`sex`='X'", "no respondents"],
+        "calibration.cell_no_respondents",
+        ["`sex`='X'"],
     ),
-    ("negative margin", {**SPEC, "calibration": _margins(-100, 120)}, CSV, ["-100", ">= 0"]),
-    ("non-numeric prob", SPEC, CSV.replace("2,A,F,0.1,0.5", "2,A,F,abc,0.5"), ["`p_psu`", "row 2", "'abc'"]),
-    ("prob above one", SPEC, CSV.replace("4,A,F,0.1,0.25", "4,A,F,0.1,1.25"), ["`p_hh`", "row 4", "(0, 1]"]),
-    ("prob zero", SPEC, CSV.replace("5,B,M,0.2", "5,B,M,0"), ["`p_psu`", "row 5", "(0, 1]"]),
+    (
+        "negative margin",
+        {**SPEC, "calibration": _margins(-100, 120)},
+        CSV,
+        "spec.range",
+        ["`calibration.margins[0].population[0].Freq`", "-100"],
+    ),
+    (
+        "non-numeric prob",
+        SPEC,
+        CSV.replace("2,A,F,0.1,0.5", "2,A,F,abc,0.5"),
+        "column.not_numeric",
+        ["`p_psu`", "第 2 行", "'abc'"],
+    ),
+    (
+        "prob above one",
+        SPEC,
+        CSV.replace("4,A,F,0.1,0.25", "4,A,F,0.1,1.25"),
+        "weights.prob",
+        ["`p_hh`", "第 4 行", "(0, 1]"],
+    ),
+    ("prob zero", SPEC, CSV.replace("5,B,M,0.2", "5,B,M,0"), "weights.prob", ["`p_psu`", "第 5 行"]),
     (
         "class without respondents",
         SPEC,
         CSV.replace("1,A,M,0.1,0.5,0.5,1", "1,A,M,0.1,0.5,0.5,0")
         .replace("2,A,F,0.1,0.5,0.5,1", "2,A,F,0.1,0.5,0.5,0")
         .replace("4,A,F,0.1,0.25,0.5,1", "4,A,F,0.1,0.25,0.5,0"),
-        ["weighting class `township`='A'", "collapse"],
+        "weights.no_respondents",
+        ["`township`='A'", "nonresponse.classes"],
     ),
-    ("trim impossible", {**SPEC, "trim": {"max": 10}}, CSV, ["trim.max"]),
-    ("unknown spec key", {**SPEC, "bass": {}}, CSV, ["`bass`"]),
+    ("trim impossible", {**SPEC, "trim": {"max": 10}}, CSV, "weights.trim_cap_too_low", ["trim.max"]),
+    ("unknown spec key", {**SPEC, "bass": {}}, CSV, "spec.unknown_key", ["`bass`", "`base`"]),
+    (
+        "two bases",
+        {**SPEC, "base": {"probs": ["p_psu"], "weights": "age"}},
+        CSV,
+        "weights.base_one_of",
+        ["probs, weights"],
+    ),
+    (
+        "no respondent value",
+        {**SPEC, "nonresponse": {"status": "responded", "respondent_value": 7}},
+        CSV,
+        "weights.no_respondent_value",
+        ["`responded`", "7"],
+    ),
+    (
+        "trim relative to mode",
+        {**SPEC, "trim": {"max": 3, "relative_to": "mode"}},
+        CSV,
+        "spec.choice",
+        ["`trim.relative_to`", "'mode'"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("spec,csv,needles", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_bad_input_exits_2(tmp_path: Path, spec: dict[str, Any], csv: str, needles: list[str]) -> None:
+@pytest.mark.parametrize("spec,csv,code,names", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_exits_2(tmp_path: Path, spec: dict[str, Any], csv: str, code: str, names: list[str]) -> None:
     status, stdout, stderr, out = run(tmp_path, spec, csv)
-    assert status == 2
-    assert stdout == "" and not out.exists()
-    assert stderr.startswith("cunsheng weights: 错误 ") and "/error: " in stderr
-    assert stderr.count("\n") == 1, stderr
-    for needle in needles:
-        assert needle in stderr, stderr
+    assert not out.exists()
+    assert_problem(Run(status, stdout, stderr), code, *names, prog="cunsheng weights")
 
 
-def test_bad_arguments_exit_2(tmp_path: Path) -> None:
-    status, stdout, stderr, out = run(tmp_path, SPEC, CSV, "--out", str(tmp_path / "out.txt"))
-    assert status == 2 and stdout == "" and not (tmp_path / "out.txt").exists()
-    assert "--out" in stderr and "cunsheng weights --help" in stderr and stderr.count("\n") == 1
+@pytest.mark.parametrize(
+    ("extra", "code", "names"),
+    [
+        (("--out", "out.txt"), "cli.suffix", ("--out", "out.txt", "cunsheng weights --help")),
+        (("--plot", "h.jpg"), "cli.suffix", ("--plot", "h.jpg")),
+        (("--colour",), "cli.unknown_argument", ("--colour", "cunsheng weights --help")),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path: Path, extra: tuple[str, ...], code: str, names: tuple[str, ...]) -> None:
+    status, stdout, stderr, out = run(tmp_path, SPEC, CSV, *extra)
+    assert not (tmp_path / "out.txt").exists() and not out.exists()
+    assert_problem(Run(status, stdout, stderr), code, *names, prog="cunsheng weights")
+
+
+def test_missing_required_option_exits_2(tmp_path: Path) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main([str(tmp_path / "d.csv"), "--spec", "s.json"])
+    assert_problem(
+        Run(status, stdout.getvalue(), stderr.getvalue()), "cli.missing_option", "--out", prog="cunsheng weights"
+    )

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from analysis.columns import Columns, combine, encode, nrows
 from analysis.errors import AnalysisError, E
+from analysis.io.columns import Columns, combine, encode, nrows
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +34,7 @@ class Domains:
     def describe(self, domain: int) -> str:
         """A domain as written in messages, such as `stype`='E'."""
         if not self.by:
-            return "(all rows)"
+            return "(全部 all rows)"
         pairs = zip(self.by, self.values[domain], strict=True)
         return ", ".join(f"`{name}`={value!r}" for name, value in pairs)
 

@@ -1,5 +1,5 @@
-"""BRR, Fay and bootstrap replicate factors from a linearised design (R `survey`'s `brrweights()`
-and `bootweights()`, as used by `as.svrepdesign(type = "BRR" | "Fay" | "bootstrap")`).
+"""BRR and Fay replicate factors from a linearised design (R `survey`'s `brrweights()`, as used by
+`as.svrepdesign(type = "BRR" | "Fay")`), and the Hadamard matrices they need.
 
 BRR needs exactly 2 PSUs per stratum (R's `small = "fail"`, `large = "fail"`). The Hadamard matrix
 has order the smallest multiple of 4 that is >= strata + 1, normalised so its first column is all
@@ -10,24 +10,16 @@ BRR variance of a total equals the with-replacement Taylor variance (Wolter 2007
 built: powers of 2 (Sylvester), q + 1 with q prime and q = 3 (mod 4) (Paley I), and their Kronecker
 products with powers of 2. R ships precomputed matrices for other orders, so replicates need not
 match R's one by one; the variances of totals do. FPCs are ignored, as `brrweights()` does.
-
-The bootstrap is Rao and Wu's rescaled bootstrap (`bootweights()`): in each stratum, n_h - 1 PSUs
-drawn with replacement, factor n_h / (n_h - 1) x times drawn; randomness from
-`numpy.random.default_rng(seed)`, so a seed gives the same replicates (not R's).
+Must not read data or draw random numbers (the bootstrap is `analysis.replicate.bootstrap`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from analysis.design import BoundDesign
+from analysis.design.binding import BoundDesign
 from analysis.errors import AnalysisError, E
-
-SUPPORTED = "powers of 2, q + 1 with q a prime = 3 (mod 4), and those times a power of 2"
-
-
-def _bad(detail: str) -> AnalysisError:
-    return AnalysisError(E.REPLICATE_SPEC, detail=detail)
+from analysis.replicate.units import units_by_stratum
 
 
 def _is_prime(q: int) -> bool:
@@ -66,60 +58,21 @@ def hadamard(order: int) -> np.ndarray | None:
     return None
 
 
-def _units_by_stratum(bound: BoundDesign) -> list[np.ndarray]:
-    """PSUs of each first-stage stratum, in order of their first row in the data."""
-    stage = bound.stages[0]
-    first = np.full(stage.n_units, len(stage.unit), dtype=np.int64)
-    np.minimum.at(first, stage.unit, np.arange(len(stage.unit)))
-    order = np.lexsort((first, stage.stratum))
-    bounds = np.cumsum(np.bincount(stage.stratum, minlength=stage.n_strata))[:-1]
-    return np.split(order, bounds)
-
-
 def brr_factors(bound: BoundDesign, rho: float = 0.0) -> np.ndarray:
     """BRR (rho = 0) or Fay factors, PSUs x replicates."""
     stage = bound.stages[0]
-    groups = _units_by_stratum(bound)
+    groups = units_by_stratum(bound)
     for h, units in enumerate(groups):
         if len(units) != 2:
-            raise _bad(
-                f"BRR/Fay replicates need exactly 2 PSUs per stratum; stratum {bound.stratum_label(0, h)} "
-                f"has {len(units)}"
-            )
+            raise AnalysisError(E.REP_BRR_PAIRS, stratum=bound.stratum_label(0, h), count=len(units))
     strata = len(groups)
     order = 4 * -(-(strata + 1) // 4)
     matrix = hadamard(order)
     if matrix is None:
-        raise _bad(
-            f"BRR/Fay with {strata} strata needs a Hadamard matrix of order {order}, which is not "
-            f"constructed (orders supported: {SUPPORTED})"
-        )
+        raise AnalysisError(E.REP_HADAMARD, strata=strata, order=order)
     signs = matrix[:, 1 : strata + 1].T  # strata x replicates
     factors = np.empty((stage.n_units, order))
     pairs = np.array(groups)
     factors[pairs[:, 0]] = np.where(signs > 0, 2 - rho, rho)
     factors[pairs[:, 1]] = np.where(signs > 0, rho, 2 - rho)
-    return factors
-
-
-def bootstrap_factors(bound: BoundDesign, replicates: int, seed: int) -> np.ndarray:
-    """Rao-Wu rescaled bootstrap factors, PSUs x replicates."""
-    stage = bound.stages[0]
-    if stage.popsize is not None and not np.isinf(stage.popsize).all():
-        raise _bad(
-            "bootstrap replicates are created without an fpc only; remove `fpc` (R's fpc rule is not implemented)"
-        )
-    rng = np.random.default_rng(seed)
-    factors = np.empty((stage.n_units, replicates))
-    columns = np.arange(replicates)[None, :]
-    for h, units in enumerate(_units_by_stratum(bound)):
-        n = len(units)
-        if n < 2:
-            raise _bad(
-                f"bootstrap replicates need at least 2 PSUs per stratum; stratum {bound.stratum_label(0, h)} has {n}"
-            )
-        drawn = rng.integers(0, n, size=(n - 1, replicates))
-        counts = np.zeros((n, replicates))
-        np.add.at(counts, (drawn, columns), 1.0)
-        factors[units] = counts * (n / (n - 1))
     return factors

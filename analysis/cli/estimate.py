@@ -1,42 +1,37 @@
-"""`cunsheng estimate`: design-based estimates from a CSV or Parquet file, per docs/analysis_cli.md.
+"""`cunsheng estimate`: design-based estimates from a CSV or Parquet file, per design/analysis_cli.md.
 
-Reads the design JSON and only the columns the estimate needs, runs `analysis.estimate`, and prints
-a table for people or, with `--json`, the JSON document of the contract. Any bad input exits 2 with
-one line on standard error, "cunsheng estimate: 错误 .../error: ...", naming the column, row or key
-and the fix; nothing is written to standard output then. A hot path as a whole process: imports only
-numpy here; pandas (CSV), pyarrow (Parquet) and scipy.special (quantiles of t and beta) load on use.
-Must not import the web framework, the database layer or statsmodels.
+Reads the design JSON and only the columns the estimate needs, runs `analysis.estimators.estimate`,
+and prints a table for people or, with `--json`, the JSON document of the contract. Any bad input
+exits 2 with one line on standard error, "cunsheng estimate: 错误 [code] 中文 / error: English",
+naming the column, row or key and the fix; nothing is written to standard output then. A hot path
+as a whole process: imports numpy and pydantic here; pandas (CSV), pyarrow (Parquet) and
+scipy.special (quantiles of t and beta) load on use. Must not import the web framework, the
+database layer or statsmodels.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
 
-from analysis.columns import header, read_table
-from analysis.design import Design
-from analysis.errors import AnalysisError, E
-from analysis.estimate import NA_POLICIES, STATS, Request, estimate
-from analysis.intervals import CI_METHODS
+from analysis.cli.parser import Parser
+from analysis.design.spec import Design
+from analysis.errors import AnalysisError, cli_line
+from analysis.estimators.estimate import estimate
+from analysis.estimators.intervals import CI_METHODS
+from analysis.estimators.request import NA_POLICIES, STATS, Request
+from analysis.io.jsonfile import read_json
+from analysis.io.readers import header, read_table
 
 PROG = "cunsheng estimate"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as an AnalysisError (one line, exit 2) instead of exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise AnalysisError(E.ARGUMENT, detail=message)
 
 
 def main(argv: list[str]) -> int:
     """Run `cunsheng estimate` with `argv` (the arguments after the sub-command); return the exit status."""
     try:
         args = _parser().parse_args(argv)
-        design = _read_design(Path(args.design))
+        design = Design.from_json(read_json(Path(args.design)))
         request = Request(
             stat=args.stat,
             var=args.var,
@@ -48,12 +43,12 @@ def main(argv: list[str]) -> int:
             deff=args.deff,
             na=args.na,
         )
-        if design.replicate is not None and design.replicate.prefix is not None:
+        if design.replicate is not None and design.replicate.weights_prefix is not None:
             design = design.resolve(header(Path(args.data)))
         columns = read_table(Path(args.data), {**design.columns(), **request.columns()})
         result = estimate(columns, design, request)
     except AnalysisError as err:
-        print(f"{PROG}: {err.line()}", file=sys.stderr)
+        print(cli_line(PROG, err), file=sys.stderr)
         return 2
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
@@ -64,8 +59,8 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> Parser:
+    parser = Parser(
         prog=PROG,
         description="Design-based estimates (R survey conventions) from a CSV or Parquet file.",
     )
@@ -84,21 +79,3 @@ def _parser() -> _Parser:
     parser.add_argument("--na", choices=NA_POLICIES, default="fail", help="missing values: fail (default) or drop")
     parser.add_argument("--json", action="store_true", help="write JSON instead of a table")
     return parser
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file given on the command line (design or weighting spec), or a named AnalysisError."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise AnalysisError(E.DESIGN_FILE, path=path, detail="no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnalysisError(E.DESIGN_FILE, path=path, detail=type(exc).__name__) from None
-    except json.JSONDecodeError as exc:
-        raise AnalysisError(
-            E.DESIGN_FILE, path=path, detail=f"invalid JSON at line {exc.lineno} column {exc.colno}"
-        ) from None
-
-
-def _read_design(path: Path) -> Design:
-    return Design.from_json(read_json(path))

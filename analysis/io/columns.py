@@ -1,22 +1,21 @@
 """Columns of a data set as the estimators see them: numeric arrays and coded categories.
 
-Responsible for reading a CSV or Parquet file (only the columns an estimate needs), for taking the
-same columns out of a pandas DataFrame, and for turning any column into integer codes over sorted
-levels (R's `factor()`), in O(n) for integers and coded text. Missing values are NaN in numeric
-arrays and -1 in codes. Must not estimate anything, and must not import pandas or pyarrow at module
-level: the command line pays only for the reader it uses.
+Responsible for taking columns out of a pandas DataFrame (or a mapping of arrays) and for turning
+any column into integer codes over sorted levels (R's `factor()`), in O(n) for integers and coded
+text. Missing values are NaN in numeric arrays and -1 in codes. Reading files is
+`analysis.io.readers`. Must not estimate anything, and must not import pandas at module level:
+the command line pays only for what it uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from analysis.errors import AnalysisError, E, column_missing, show
+from analysis.errors import AnalysisError, E, show
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,102 +93,6 @@ def from_frame(frame: Any, names: Sequence[str]) -> dict[str, Column]:
     return out
 
 
-def read_table(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
-    """Read the `needed` columns (name -> role, for messages) of a CSV or Parquet file."""
-    if not path.is_file():
-        raise AnalysisError(E.FILE_MISSING, path=path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(path, needed)
-    return _read_csv(path, needed)
-
-
-def header(path: Path) -> list[str]:
-    """The column names of a CSV or Parquet file."""
-    if not path.is_file():
-        raise AnalysisError(E.FILE_MISSING, path=path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    import pandas as pd
-
-    try:
-        return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise AnalysisError(E.FILE_FORMAT, path=path, detail=type(exc).__name__) from None
-
-
-def _read_csv(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
-    import pandas as pd
-
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-        _check_names(needed, list(header))
-        frame = pd.read_csv(
-            path,
-            usecols=list(needed),
-            encoding="utf-8-sig",
-            keep_default_na=False,
-            na_values=["", "NA"],
-            low_memory=False,
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise AnalysisError(E.FILE_FORMAT, path=path, detail=type(exc).__name__) from None
-    return from_frame(frame, list(needed))
-
-
-def _read_parquet(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.ParquetFile(path).schema_arrow
-        _check_names(needed, schema.names)
-        text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
-        table = pq.ParquetFile(path, read_dictionary=text).read(columns=list(needed))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise AnalysisError(E.FILE_FORMAT, path=path, detail=type(exc).__name__) from None
-    return {name: _arrow_column(table.column(name).combine_chunks()) for name in needed}
-
-
-def _arrow_column(array: Any) -> Column:
-    """A pyarrow array as numbers or codes, read from its buffers (`to_numpy` would import pandas)."""
-    import pyarrow as pa
-
-    kind = array.type
-    if pa.types.is_dictionary(kind):
-        indices = _arrow_numbers(array.indices)
-        codes = np.where(np.isnan(indices), -1, indices).astype(np.int64) if indices.dtype.kind == "f" else indices
-        return _sorted_coded(codes, array.dictionary.to_pylist())
-    if pa.types.is_decimal(kind) or pa.types.is_float16(kind):
-        return _arrow_numbers(array.cast(pa.float64()))
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return _arrow_numbers(array)
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        array = array.cast(pa.string())
-    return _arrow_column(array.dictionary_encode())
-
-
-def _arrow_numbers(array: Any) -> np.ndarray:
-    """A primitive pyarrow array as numpy; nulls become NaN (the array is then float64)."""
-    validity, data = array.buffers()[:2]
-    start, stop = array.offset, array.offset + len(array)
-    if str(array.type) == "bool":
-        values: np.ndarray = _bits(data, stop)[start:].astype(bool)
-    else:
-        dtype = np.dtype({"double": "float64", "float": "float32"}.get(str(array.type), str(array.type)))
-        values = np.frombuffer(data, dtype=dtype, count=stop)[start:]
-    if not array.null_count:
-        return values
-    out = values.astype(np.float64)
-    out[~_bits(validity, stop)[start:].astype(bool)] = np.nan
-    return out
-
-
-def _bits(buffer: Any, count: int) -> np.ndarray:
-    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little", count=count)
-
-
 def combine(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
     """Codes of the (outer, inner) pairs present, ordered by outer then inner (R's `interaction`)."""
     size = int(inner.max(initial=0)) + 1
@@ -204,12 +107,6 @@ def compact(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         return remap[keys], np.flatnonzero(present)
     uniques, codes = np.unique(keys, return_inverse=True)
     return codes.reshape(-1), uniques
-
-
-def _check_names(needed: Mapping[str, str], available: list[str]) -> None:
-    for name, role in needed.items():
-        if name not in available:
-            raise column_missing(name, role, available)
 
 
 def _factorize(series: Any) -> Coded:
@@ -261,7 +158,7 @@ def _encode_objects(values: np.ndarray) -> Coded:
     return _factorize(pd.Series(values, dtype=object))
 
 
-def _sorted_coded(codes: np.ndarray, levels: list[Any]) -> Coded:
+def sorted_coded(codes: np.ndarray, levels: list[Any]) -> Coded:
     """Codes over a dictionary re-ordered to sorted levels, dropping levels no row uses."""
     used = np.bincount(codes[codes >= 0], minlength=len(levels)) > 0
     order = sorted(np.flatnonzero(used).tolist(), key=lambda i: levels[i])

@@ -3,11 +3,13 @@
 The coefficients solve the weighted estimating equations sum_i w_i x_i (y_i - mu_i) = 0 (iteratively
 reweighted least squares, canonical links: identity and logit). Their covariance is the sandwich
 A^-1 Var(sum_i w_i x_i e_i) A^-1 with A = X' W_work X and the middle term the design variance of
-the totals of the influence values x_i w_i e_i A^-1, taken by `analysis.variance` exactly as R's
+the totals of the influence values x_i w_i e_i A^-1, taken by the linearised variance of
+`analysis.estimators.strategy` exactly as R's
 `svy.varcoef()` -> `svyrecvar()` (Binder 1983; Lumley 2010, ch. 5; Lumley & Scott 2017, Stat Sci
 32:265-278). The residual df is `degf(design) + 1 - p` and the gaussian dispersion is the weighted
 mean of squared residuals, as `summary.svyglm()`. Library level only: not a `cunsheng estimate`
-statistic, and not imported by `analysis.cli`. Rows with a missing value must be removed beforehand.
+statistic, and must not be imported by `analysis.cli` (it stays out of the command line).
+Rows with a missing value must be removed beforehand.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from analysis.columns import from_frame
-from analysis.design import Design, bind
-from analysis.errors import AnalysisError, E
-from analysis.variance import DomainVariance
+from analysis.design.spec import Design
+from analysis.errors import AnalysisError, E, show
+from analysis.estimators.strategy import variance_strategy
+from analysis.estimators.survey import survey
+from analysis.io.columns import from_frame
 
 FAMILIES = ("gaussian", "binomial")
 
@@ -50,19 +53,21 @@ class GLMFit:
 def svyglm(data: Any, design: Design, y: Any, predictors: Sequence[str], family: str = "gaussian") -> GLMFit:
     """Fit `svyglm(y ~ predictors, design, family)`; `y` is a column name or an array of responses."""
     if family not in FAMILIES:
-        raise AnalysisError(E.ARGUMENT, detail=f"family must be one of {', '.join(FAMILIES)}")
+        raise AnalysisError(E.GLM_FAMILY, value=show(family), allowed=", ".join(FAMILIES))
     if design.replicate is not None or design.calibration is not None:
-        raise AnalysisError(E.ARGUMENT, detail="svyglm supports linearisation designs without calibration only")
-    bound = bind(design, from_frame(data, list(design.columns())))
+        raise AnalysisError(E.GLM_DESIGN)
+    prepared = survey(from_frame(data, list(design.columns())), design)
+    strategy = variance_strategy(prepared)
+    bound = prepared.bound
     response = np.asarray(data[y] if isinstance(y, str) else y, dtype=np.float64)
     x = np.column_stack([np.ones(len(response)), *(np.asarray(data[p], dtype=np.float64) for p in predictors)])
     if np.isnan(x).any() or np.isnan(response).any():
-        raise AnalysisError(E.ARGUMENT, detail="svyglm: remove rows with missing values first")
+        raise AnalysisError(E.GLM_MISSING)
     w = bound.weights
     beta, mu, working, scaled_residual = _irls(x, response, w / w.mean(), family)
     a_inv = np.linalg.inv(x.T @ (x * working[:, None]))
     influence = (x * scaled_residual[:, None]) @ a_inv
-    variance = DomainVariance(bound, np.zeros(len(response), dtype=np.int64), 1)
+    variance = strategy.variance(np.zeros(len(response), dtype=np.int64), 1)
     p = x.shape[1]
     diag = np.array([variance(influence[:, j])[0] for j in range(p)])
     cov = np.diag(diag)
@@ -100,7 +105,7 @@ def _irls(
         if abs(deviance - deviance_old) / (abs(deviance) + 0.1) < 1e-8:
             return beta, mu, working, working * (y - mu) / (mu * (1 - mu))
         deviance_old = deviance
-    raise AnalysisError(E.ARGUMENT, detail="svyglm: the logistic fit did not converge in 25 iterations")
+    raise AnalysisError(E.GLM_NOT_CONVERGED, iterations=25)
 
 
 def _binomial_deviance(y: np.ndarray, mu: np.ndarray, prior: np.ndarray) -> float:

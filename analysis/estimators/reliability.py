@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from analysis.intervals import nchs_korn_graubard
+from analysis.estimators.intervals import nchs_korn_graubard
 
 
 def flags(numbers: Mapping[str, np.ndarray], n: np.ndarray, df: int, proportion: bool) -> list[tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 Bars only: no axes text (drawing glyphs would need a font). The report and the printed diagnostics
 carry the numbers; the picture shows the shape of the distribution (skew, outlying weights).
+Must not compute weights or import a plotting library.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ survey 4.1 (later versions centre at the mean of all units, which differs for to
 
 The work is O(n) per stage plus O(domains x units touched): rows are aggregated to (domain, unit)
 pairs with `np.bincount` on integer codes. `CalibratedVariance` adds the calibration residuals
-of `analysis.calibration`; replicate-weight designs use `analysis.replicate` instead.
+of `analysis.calibration`; replicate-weight designs use `analysis.replicate` instead, and
+`analysis.estimators.strategy` chooses between them. Must not read data or choose the method.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.columns import compact
-from analysis.design import BoundDesign, Stage
+from analysis.design.binding import BoundDesign, Stage
 from analysis.errors import AnalysisError, E
+from analysis.io.columns import compact
 
 _SELF_REPRESENTING = 1e-7
 

@@ -6,22 +6,21 @@ probabilities (the product over selection stages); the nonresponse adjustment mu
 respondents' weights within each weighting class by sum w(eligible) / sum w(respondents);
 calibration is delegated to `analysis.calibration` (post-stratification, raking, linear GREG);
 trimming caps weights and redistributes the excess over the untrimmed weights until no weight
-exceeds the cap. Diagnostics report Kish's (1965, "Survey Sampling", section 11.7) design effect
-due to unequal weighting, 1 + CV^2 = n sum w^2 / (sum w)^2, and the effective sample size n / deff.
-Pure functions on numpy arrays and `analysis.columns` columns; problems are `AnalysisError`s from
-the catalogue `analysis.errors.E` (one line, Chinese and English, naming the column, row or class and the fix).
+exceeds the cap. Pure functions on numpy arrays and `analysis.io.columns` columns; problems are
+`AnalysisError`s of the catalogue `analysis.errors.E`. Must not read files, parse the spec or
+compute diagnostics (`analysis.weighting.diagnostics`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from analysis.calibration import lookup_key
-from analysis.columns import Column, Columns, encode, is_text, numeric
+from analysis.calibration.tables import lookup_key
 from analysis.errors import AnalysisError, E, show
+from analysis.io.columns import Column, Columns, encode, numeric
 
 
 def _values(column: Column, name: str, role: str) -> np.ndarray:
@@ -55,11 +54,11 @@ def base_from_fractions(columns: Columns, fractions: Sequence[tuple[str, str]]) 
         if len(over):
             row = int(over[0])
             raise AnalysisError(
-                E.WEIGHT, column=n_name, row=row + 1, value=show(float(n[row])), rule=f"n must not exceed `{pop_name}`"
+                E.N_EXCEEDS_N, column=n_name, row=row + 1, value=show(float(n[row])), population=pop_name
             )
         w = pop / n if w is None else w * pop / n
     if w is None:
-        raise AnalysisError(E.WEIGHTS_SPEC, key="base.fractions", detail="give at least one {n, N} pair")
+        raise AnalysisError(E.FRACTIONS_EMPTY, key="base.fractions")
     return w
 
 
@@ -73,9 +72,7 @@ def _positive(column: Column, name: str, role: str) -> np.ndarray:
     bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
     if len(bad):
         row = int(bad[0])
-        raise AnalysisError(
-            E.WEIGHT, column=name, row=row + 1, value=show(float(w[row])), rule="it must be a finite number > 0"
-        )
+        raise AnalysisError(E.WEIGHT, column=name, role=role, row=row + 1, value=show(float(w[row])))
     return w
 
 
@@ -117,17 +114,14 @@ def trim(
     proportion to their size, repeating until no weight exceeds the cap (VDK 2018, sec. 14.4).
     The class totals of the weights are preserved."""
     if not (np.isfinite(cap) and cap > 0):
-        raise AnalysisError(E.TRIM, detail=f"the cap {show(cap)} must be a finite number > 0")
+        raise AnalysisError(E.TRIM_CAP, cap=show(cap))
     codes = np.zeros(len(w), dtype=np.int64) if classes is None else classes
     totals = np.bincount(codes, weights=w)
     counts = np.bincount(codes, minlength=len(totals))
     short = np.flatnonzero(totals > cap * counts * (1 + tol))
     if len(short):
-        raise AnalysisError(
-            E.TRIM,
-            detail=f"a class has {int(counts[short[0]])} weights summing to {show(float(totals[short[0]]))}, more "
-            f"than {int(counts[short[0]])} x the cap {show(cap)}; raise `trim.max`",
-        )
+        g = int(short[0])
+        raise AnalysisError(E.TRIM_CAP_LOW, count=int(counts[g]), total=show(float(totals[g])), cap=show(cap))
     out = w.astype(np.float64, copy=True)
     for _ in range(max_iter):
         over = out > cap * (1 + tol)
@@ -139,27 +133,7 @@ def trim(
         room = np.bincount(codes, weights=np.where(free, out, 0.0), minlength=len(totals))
         share = np.divide(excess, room, out=np.zeros_like(excess), where=room > 0)
         out = np.where(free, out * (1 + share[codes]), out)
-    raise AnalysisError(E.TRIM, detail=f"weights still exceed the cap after {max_iter} iterations; raise `trim.max`")
-
-
-def summary(w: np.ndarray) -> dict[str, float]:
-    """n, sum, min, max, max/min, mean, CV (population sd / mean), Kish deff and effective n."""
-    n = len(w)
-    total = float(w.sum())
-    sq = float((w * w).sum())
-    deff = n * sq / total**2 if total else float("nan")
-    mean = total / n if n else float("nan")
-    return {
-        "n": n,
-        "sum_w": total,
-        "min": float(w.min()),
-        "max": float(w.max()),
-        "max_min_ratio": float(w.max() / w.min()) if w.min() > 0 else float("inf"),
-        "mean": mean,
-        "cv": float(np.sqrt(max(deff - 1.0, 0.0))),
-        "deff_kish": deff,
-        "n_eff": n / deff,
-    }
+    raise AnalysisError(E.TRIM_NOT_CONVERGED, iterations=max_iter)
 
 
 def level_mask(column: Column, value: Any) -> np.ndarray:
@@ -169,49 +143,3 @@ def level_mask(column: Column, value: Any) -> np.ndarray:
         if lookup_key(level) == lookup_key(value):
             return coded.codes == i
     return np.zeros(len(coded.codes), dtype=bool)
-
-
-def margin_check(w: np.ndarray, columns: Columns, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each calibration target against the weighted total achieved: margin, cell, target, achieved."""
-    rows: list[dict[str, Any]] = []
-    method = spec["method"]
-    if method in ("poststratify", "rake"):
-        tables = [spec] if method == "poststratify" else list(spec["margins"])
-        for i, table in enumerate(tables):
-            names = list(table["strata"] if method == "poststratify" else table["vars"])
-            for cell in table["population"]:
-                mask = np.ones(len(w), dtype=bool)
-                for name in names:
-                    mask &= level_mask(columns[name], cell[name])
-                rows.append(
-                    _row(
-                        f"{i + 1}: {'×'.join(names)}",
-                        ", ".join(f"{n}={cell[n]}" for n in names),
-                        float(cell["Freq"]),
-                        float(w[mask].sum()),
-                    )
-                )
-        return rows
-    for key, target in spec["population"].items():
-        rows.append(
-            _row("model", key, float(target), float(w @ _model_column(columns, list(spec["formula"]), key, len(w))))
-        )
-    return rows
-
-
-def _row(margin: str, cell: str, target: float, achieved: float) -> dict[str, Any]:
-    return {"margin": margin, "cell": cell, "target": target, "achieved": achieved, "difference": achieved - target}
-
-
-def _model_column(columns: Columns, formula: list[str], key: str, n: int) -> np.ndarray:
-    if key == "(Intercept)":
-        return np.ones(n)
-    if key in formula and not is_text(columns[key]):
-        return numeric(columns[key], key, "calibration")
-    for name in formula:
-        coded = encode(columns[name])
-        for i, level in enumerate(coded.levels):
-            label = str(int(level)) if isinstance(level, float) and level.is_integer() else str(level)
-            if f"{name}{label}" == key:
-                return (coded.codes == i).astype(np.float64)
-    return np.full(n, np.nan)

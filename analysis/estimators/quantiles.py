@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.intervals import t_quantile
-from analysis.linear import Sums, Variance, mean
+from analysis.estimators.intervals import t_quantile
+from analysis.estimators.linear import Sums, Variance, mean
 
 
 @dataclass(frozen=True, eq=False)

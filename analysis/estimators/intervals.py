@@ -13,6 +13,7 @@
   (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n.
 
 Quantiles come from `scipy.special` (`stdtrit`, `betaincinv`), imported on first use only.
+Must not estimate (it maps estimates and standard errors to intervals).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from analysis.errors import AnalysisError, E, show
 
 CI_METHODS = ("wald", "logit", "beta", "wilson", "xlogit")
 
@@ -70,7 +73,7 @@ def proportion_interval(
             return _clopper_pearson(p, n_eff * ratio * ratio, alpha)
         if method == "wilson":
             return _wilson(p, n_eff, t_quantile(1 - alpha / 2, df))
-    raise ValueError(f"unknown interval method {method!r}")
+    raise AnalysisError(E.CI_UNKNOWN, value=show(method), allowed=", ".join(CI_METHODS))
 
 
 def nchs_korn_graubard(

@@ -1,9 +1,9 @@
 """The result of an estimate as one tidy table, and its renderings: DataFrame, JSON records, text.
 
 One row per domain x level (level = category for proportions and categorical totals, probability
-for quantiles, None otherwise) with the columns of `docs/analysis_cli.md`: estimate, se, ci_low,
+for quantiles, None otherwise) with the columns of `design/analysis_cli.md`: estimate, se, ci_low,
 ci_high, df, n, cv, deff, plus the reliability columns n_eff and flags. Undefined numbers are NaN in
-the arrays and null in JSON. Compute first, render after (habit 7): nothing here estimates.
+the arrays and null in JSON. Compute first, render after (habit 7): must not estimate anything.
 """
 
 from __future__ import annotations

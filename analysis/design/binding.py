@@ -1,107 +1,26 @@
-"""The sampling design in R `svydesign()` vocabulary, and its binding to a data set.
+"""A design bound to a data set: R `svydesign()`'s per-stage codes, weights and degrees of freedom.
 
-`Design` is the frozen description (column names and options) read from the design JSON of
-`docs/analysis.md`. `bind()` checks it against the columns and builds `BoundDesign`: per-row weights
+`bind()` checks a `Design` (analysis.design.spec) against the columns and builds `BoundDesign`: per-row weights
 and, for each sampling stage, integer codes of the units and of the strata they are drawn from, the
 number of units sampled per stratum, the population count (fpc) and the product of earlier-stage
 sampling fractions. Every convention follows R `survey` 4.x `svydesign.default` and `as.fpc`
 (Lumley 2010, *Complex Surveys*, ch. 1-3): clusters nested in earlier clusters, `nest` re-labelling,
 fpc read as counts when any value exceeds 1 and as fractions otherwise, weights from the fpc when
 neither weights nor probabilities are given, and `degf()` = PSUs minus strata among rows with a
-non-zero weight. Must not compute estimates or variances (see `analysis.variance`).
+non-zero weight. Must not compute estimates or variances (see `analysis.estimators.variance`), nor
+build replicate weights or calibrate (their rooms import this one, never the reverse).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from analysis.columns import Coded, Columns, combine, encode, nrows, numeric
+from analysis.design.spec import Design
 from analysis.errors import AnalysisError, E, column_missing, show
-
-if TYPE_CHECKING:
-    from analysis.calibration import CalibrationSpec
-    from analysis.replicate import ReplicateSpec
-
-LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
-_KEYS = ("ids", "strata", "weights", "probs", "fpc", "nest", "lonely_psu", "replicate", "calibration")
-
-
-@dataclass(frozen=True)
-class Design:
-    """A design as in `svydesign(ids, strata, weights | probs, fpc, nest)` plus the lonely-PSU rule."""
-
-    ids: tuple[str, ...] = ()
-    strata: str | None = None
-    weights: str | None = None
-    probs: str | None = None
-    fpc: tuple[str, ...] = ()
-    nest: bool = False
-    lonely_psu: LonelyPSU = "fail"
-    replicate: ReplicateSpec | None = None
-    calibration: CalibrationSpec | None = None
-
-    def __post_init__(self) -> None:
-        if self.weights is not None and self.probs is not None:
-            raise AnalysisError(E.BOTH_WEIGHTS)
-        if self.fpc and len(self.fpc) != max(len(self.ids), 1):
-            raise AnalysisError(E.FPC_STAGES, n_fpc=len(self.fpc), n_ids=max(len(self.ids), 1))
-
-    @classmethod
-    def from_json(cls, obj: Any) -> Design:
-        """Build a design from the parsed design file, naming the key at fault when it is wrong."""
-        if not isinstance(obj, Mapping):
-            raise AnalysisError(E.DESIGN_KEY, key="(top level)", detail="the file must hold a JSON object")
-        for key in obj:
-            if key not in _KEYS:
-                raise AnalysisError(E.DESIGN_KEY, key=key, detail=f"unknown key; known keys are {', '.join(_KEYS)}")
-        if "ids" not in obj:
-            raise AnalysisError(E.DESIGN_KEY, key="ids", detail="missing; use [] for an element sample")
-        lonely = _option(obj, "lonely_psu", "fail")
-        if lonely not in get_args(LonelyPSU):
-            raise AnalysisError(
-                E.DESIGN_KEY, key="lonely_psu", detail=f"must be one of {', '.join(get_args(LonelyPSU))}"
-            )
-        nest = _option(obj, "nest", False)
-        if not isinstance(nest, bool):
-            raise AnalysisError(E.DESIGN_KEY, key="nest", detail="must be true or false")
-        return cls(
-            ids=_names(obj, "ids"),
-            strata=_name(obj, "strata"),
-            weights=_name(obj, "weights"),
-            probs=_name(obj, "probs"),
-            fpc=_names(obj, "fpc"),
-            nest=nest,
-            lonely_psu=lonely,
-            replicate=_replicate(obj.get("replicate")),
-            calibration=_calibration(obj.get("calibration")),
-        )
-
-    def resolve(self, names: list[str]) -> Design:
-        """Expand `replicate.weights_prefix` against the data's column names."""
-        if self.replicate is None or self.replicate.prefix is None:
-            return self
-        return replace(self, replicate=self.replicate.resolve(names))
-
-    def columns(self) -> dict[str, str]:
-        """Every column the design reads, with its role (for messages)."""
-        roles: dict[str, str] = {}
-        for role, names in (
-            ("ids", self.ids),
-            ("strata", (self.strata,)),
-            ("weights", (self.weights,)),
-            ("probs", (self.probs,)),
-            ("fpc", self.fpc),
-        ):
-            roles.update({name: role for name in names if name is not None})
-        if self.replicate is not None:
-            roles.update(self.replicate.columns())
-        if self.calibration is not None:
-            roles.update(self.calibration.columns())
-        return roles
+from analysis.io.columns import Coded, Columns, combine, encode, nrows, numeric
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,29 +180,7 @@ def _fpc_values(columns: Columns, name: str) -> np.ndarray:
 def _weights(design: Design, columns: Columns, stages: list[Stage], n: int) -> np.ndarray:
     """Sampling weights: the column, 1/probs, or 1/(product of n/N over stages) as `svydesign()`."""
     if design.weights or design.probs:
-        name = design.weights or design.probs
-        assert name is not None
-        role = "weights" if design.weights else "probs"
-        values = numeric(columns[name], name, role)
-        _no_missing(values, name, role)
-        bad = ~np.isfinite(values) | (values < 0 if design.weights else (values <= 0) | (values > 1))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            rule_en, rule_zh = (
-                ("weights must be finite and >= 0", "权重必须是有限的非负数")
-                if design.weights
-                else ("selection probabilities must be in (0, 1]", "入样概率必须在 (0, 1] 之间")
-            )
-            raise AnalysisError(
-                E.WEIGHT_INVALID,
-                column=name,
-                role=role,
-                row=row + 1,
-                value=show(float(values[row])),
-                rule_en=rule_en,
-                rule_zh=rule_zh,
-            )
-        return values if design.weights else 1.0 / values
+        return _given_weights(design, columns)
     if not design.fpc:
         return np.ones(n)
     prob = np.ones(n)
@@ -292,12 +189,23 @@ def _weights(design: Design, columns: Columns, stages: list[Stage], n: int) -> n
         row_stratum = stage.stratum[stage.unit]
         prob = prob * (1.0 / (stage.popsize / stage.sampled)[row_stratum])
     if not (prob > 0).all():
-        raise AnalysisError(
-            E.DESIGN_KEY,
-            key="weights",
-            detail="null, and the fpc gives no finite population size; give weights or probs",
-        )
+        raise AnalysisError(E.FPC_NO_WEIGHTS)
     return 1.0 / prob
+
+
+def _given_weights(design: Design, columns: Columns) -> np.ndarray:
+    """The `weights` column (finite, >= 0) or 1 / the `probs` column (in (0, 1])."""
+    name = design.weights or design.probs
+    assert name is not None
+    role = "weights" if design.weights else "probs"
+    values = numeric(columns[name], name, role)
+    _no_missing(values, name, role)
+    bad = ~np.isfinite(values) | (values < 0 if design.weights else (values <= 0) | (values > 1))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        entry = E.WEIGHT_INVALID if design.weights else E.PROB_INVALID
+        raise AnalysisError(entry, column=name, row=row + 1, value=show(float(values[row])))
+    return values if design.weights else 1.0 / values
 
 
 def _degf(weights: np.ndarray, psu: np.ndarray, strata: np.ndarray) -> int:
@@ -320,40 +228,6 @@ def _no_missing(values: np.ndarray, name: str, role: str) -> None:
     missing = np.flatnonzero(np.isnan(values))
     if len(missing):
         raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
-
-
-def _replicate(obj: Any) -> ReplicateSpec | None:
-    from analysis.replicate import ReplicateSpec
-
-    return None if obj is None else ReplicateSpec.from_json(obj)
-
-
-def _calibration(obj: Any) -> CalibrationSpec | None:
-    from analysis.calibration import CalibrationSpec
-
-    return None if obj is None else CalibrationSpec.from_json(obj)
-
-
-def _option(obj: Mapping[str, Any], key: str, default: Any) -> Any:
-    """A key's value, or the default when it is absent or null."""
-    value = obj.get(key)
-    return default if value is None else value
-
-
-def _name(obj: Mapping[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise AnalysisError(E.DESIGN_KEY, key=key, detail="must be a column name (a string) or null")
-
-
-def _names(obj: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = obj.get(key)
-    if value is None:
-        return ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise AnalysisError(E.DESIGN_KEY, key=key, detail="must be a list of column names, outermost stage first")
 
 
 def _value(column: Any, row: int) -> Any:

@@ -2,8 +2,8 @@
 
 Given the model matrix x, the design weights w and the population totals, return the g-weights:
 linear (GREG) in closed form, or Newton steps for linear-with-bounds, raking (exp) and logit
-distance functions (Deville & Särndal 1992; Lumley 2010, ch. 7). Pure numpy; the specification and
-the variance live in `analysis.calibration`.
+distance functions (Deville & Särndal 1992; Lumley 2010, ch. 7). Pure numpy: must not read data,
+parse specs or compute variances (those are `analysis.calibration.model` and `.spec`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ def linear_g(x: np.ndarray, w: np.ndarray, population: np.ndarray) -> np.ndarray
     try:
         lam = np.linalg.solve(scaled.T @ scaled, population - x.T @ w)
     except np.linalg.LinAlgError:
-        raise AnalysisError(E.CALIBRATION_SPEC, detail="the calibration variables are collinear in the sample; drop one") from None
+        raise AnalysisError(E.CAL_COLLINEAR) from None
     return 1 + x @ lam
 
 
-def grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, bounds: tuple[float, float],
-           names: list[str]) -> np.ndarray:
+def grake(
+    x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, bounds: tuple[float, float], names: list[str]
+) -> np.ndarray:
     """R's `grake()`: Newton steps on the calibration equations for F = linear, exp or logit."""
     lo, hi = bounds
     sample_total = x.T @ w
@@ -64,6 +65,4 @@ def grake(x: np.ndarray, w: np.ndarray, population: np.ndarray, method: str, bou
         if np.all(np.abs(misfit) / (1 + np.abs(population)) < GRAKE_EPSILON):
             return 1 + inverse(u)
     worst = names[int(np.argmax(np.abs(misfit) / (1 + np.abs(population))))]
-    detail = (f"{method} calibration did not converge in {GRAKE_MAXIT} iterations: "
-              f"the total of `{worst}` cannot be met within the bounds; widen `bounds`")
-    raise AnalysisError(E.CALIBRATION_SPEC, detail=detail)
+    raise AnalysisError(E.CAL_BOUNDS_UNMET, method=method, iterations=GRAKE_MAXIT, name=worst)

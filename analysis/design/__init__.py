@@ -1,0 +1,1 @@
+"""Sampling designs: the design file as a model (`spec`) and its binding to a data set (`binding`)."""
