@@ -18,7 +18,7 @@ from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.render import STATIC, make_templates
-from server.routes import api, home, respond
+from server.routes import api, docs, health, home, respond
 from server.settings import Settings
 
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
     engine, catalog = prepare_database(settings)
-    app = FastAPI(title="村声 cunsheng", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+    app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   exception_handlers=HANDLERS)
     app.state.settings = settings
     app.state.engine = engine
@@ -58,8 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.secret = settings.resolved_secret()
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.include_router(home.router)
     app.include_router(respond.router)
     app.include_router(api.router)
+    app.include_router(docs.router)
+    app.include_router(health.router)
     return app
