@@ -18,8 +18,16 @@ from fastapi.templating import Jinja2Templates
 from server.settings import ROOT
 from surveys.kinds import KINDS
 
-TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"
+
+def bundled(name: str) -> Path:
+    """The `templates` or `static` folder: inside the installed package (a wheel puts them in
+    `server/`), else the checkout's top level, where the project keeps them (see setup.py)."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else ROOT / name
+
+
+TEMPLATES = bundled("templates")
+STATIC = bundled("static")
 
 
 def is_htmx(request: Request) -> bool:

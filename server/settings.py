@@ -10,7 +10,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The folder holding the `server`, `surveys` and `analysis` packages: the checkout, or site-packages
+# for an installed wheel. Bundled data is found from here; local state never goes here.
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance() -> Path:
+    """Local state lives in `instance/` under the directory the server is started from."""
+    return Path.cwd() / "instance"
 
 
 class Settings(BaseSettings):
@@ -19,8 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUNSHENG_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{ROOT / 'instance' / 'cunsheng.db'}",
-        description="SQLAlchemy URL: sqlite:///path (embedded default) or postgresql://user@host/db.",
+        default_factory=lambda: f"sqlite:///{_instance() / 'cunsheng.db'}",
+        description="SQLAlchemy URL: sqlite:///path (embedded default: instance/cunsheng.db under the "
+        "current directory) or postgresql://user@host/db.",
     )
     definitions_dir: Path = Field(
         default=ROOT / "surveys" / "definitions",
@@ -35,8 +43,9 @@ class Settings(BaseSettings):
         description="Secret for form tokens; when empty a random key is kept in instance/secret_key.",
     )
     instance_dir: Path = Field(
-        default=ROOT / "instance",
-        description="Folder for local state of the embedded default (SQLite file, generated secret).",
+        default_factory=_instance,
+        description="Folder for local state of the embedded default (generated secret): instance/ under "
+        "the current directory.",
     )
     cookie_secure: bool = Field(
         default=False, description="Mark cookies Secure (set true behind HTTPS)."
