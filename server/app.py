@@ -49,6 +49,7 @@ def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
+    secret = settings.resolved_secret()  # before connecting: a missing shared secret fails fast
     engine, catalog = prepare_database(settings)
     app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   exception_handlers=HANDLERS)
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.catalog = catalog
     app.state.templates = make_templates()
-    app.state.secret = settings.resolved_secret()
+    app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

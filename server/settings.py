@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.startup_errors import StartErr
+from surveys.problem import Problem
+
 # The folder holding the `server`, `surveys` and `analysis` packages: the checkout, or site-packages
 # for an installed wheel. Bundled data is found from here; local state never goes here.
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +43,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Secret for form tokens; when empty a random key is kept in instance/secret_key.",
+        description="Secret for form tokens, the same for every process of a deployment; required with "
+        "PostgreSQL. With the embedded SQLite default, when empty a random key is kept in instance/secret_key.",
     )
     instance_dir: Path = Field(
         default_factory=_instance,
@@ -57,9 +61,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 
     def resolved_secret(self) -> str:
-        """The configured secret, or one generated once and kept in the instance folder."""
+        """The configured secret; on the embedded SQLite default, one generated once in the instance folder.
+
+        Any other database is shared by several processes or machines, which must all sign form tokens
+        with the same key, so a missing key is a start-up problem there rather than a per-machine secret.
+        """
         if self.secret_key:
             return self.secret_key
+        if not self.database_url.startswith("sqlite"):
+            raise Problem(StartErr.SECRET_MISSING)
         import secrets
 
         path = self.instance_dir / "secret_key"
