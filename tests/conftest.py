@@ -24,6 +24,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI is set but TEST_DATABASE_URL is not: the PostgreSQL run would be missing.")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` exist only with TEST_DATABASE_URL, like the PostgreSQL params of DATABASES:
+    without it they are deselected (never skipped); CI always sets it (see pytest_configure)."""
+    if PG_URL:
+        return
+    dropped = [item for item in items if item.get_closest_marker("postgresql")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 class Postgres:
     """Creates databases on the test server and drops every one of them at the end of the run."""
 
