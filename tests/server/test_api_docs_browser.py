@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 LOCAL = {"127.0.0.1", "localhost"}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the page reads no table: one database is enough
 def test_api_docs_render_from_vendored_assets_without_external_requests(live_url: str, chromium: Any) -> None:
     page = chromium.new_page()
     page.set_default_timeout(15000)
