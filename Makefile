@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 .PHONY: serve test chromium bench screenshots
 
-$(BIN)/cunsheng: pyproject.toml
+$(BIN)/cunsheng: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
