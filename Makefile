@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test chromium bench
+.PHONY: serve test chromium bench screenshots
 
-$(BIN)/cunsheng: pyproject.toml
+$(BIN)/cunsheng: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -27,6 +27,10 @@ test: $(BIN)/cunsheng chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy surveys analysis
 	$(BIN)/pytest
+
+# Refresh the README's phone screenshots in docs/screenshots (a plain test run writes them to a temporary folder).
+screenshots: $(BIN)/cunsheng chromium
+	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py

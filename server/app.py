@@ -17,7 +17,7 @@ from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.render import STATIC, make_templates
-from server.routes import drafts, home, responses, versions
+from server.routes import docs, drafts, health, home, responses, versions
 from server.settings import Settings
 from server.store import villages
 
@@ -49,16 +49,18 @@ def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
+    secret = settings.resolved_secret()  # before connecting: a missing shared secret fails fast
     engine, catalog = prepare_database(settings)
-    app = FastAPI(title="村声 cunsheng", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+    app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   exception_handlers=HANDLERS)
     app.state.settings = settings
     app.state.engine = engine
     app.state.catalog = catalog
     app.state.templates = make_templates()
-    app.state.secret = settings.resolved_secret()
+    app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    for router in (home.router, drafts.router, versions.router, responses.router):
+    for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):
         app.include_router(router)
     return app

@@ -1,4 +1,8 @@
-"""`cunsheng serve`, `init-db` and `check`: the server-side commands, run through `server.cli`."""
+"""`cunsheng serve`, `init-db` and `check`: the server-side commands, run through `server.cli`.
+
+A start-up problem (`surveys.problem.Problem`, e.g. `settings.secret_missing`) is printed as one
+line on stderr and becomes the exit status; these commands never print a traceback for one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import sys
 from pathlib import Path
 
 from server.settings import Settings
+from server.startup_errors import StartErr
+from surveys.errors import DefinitionInvalid
+from surveys.problem import Problem
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,8 +27,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     for item in args.paths or [settings.definitions_dir]:
         path = Path(item)
         if not path.exists():
-            print(f"cunsheng check: 找不到文件或目录 {path}", file=sys.stderr)
-            return 2
+            raise Problem(StartErr.PATH_MISSING, path=path)
         files.extend(definition_files(path) if path.is_dir() else [path])
     engine = make_engine(settings.database_url)
     has_db = "survey_version" in inspect(engine).get_table_names()
@@ -30,8 +36,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
-        print(f"cunsheng check: {len(problems)} 个问题，{len(files)} 个问卷定义。", file=sys.stderr)
-        return 1
+        raise Problem(StartErr.DEFINITIONS_FAILED, count=len(problems), files=len(files))
     for path in files:
         print(f"通过 ok  {path}")
     return 0
@@ -47,13 +52,26 @@ def _init_db(settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """One process serving the app built here, or `--workers N` processes that each build their own.
+
+    Workers are separate processes (uvicorn imports `server.app:create_app` in each), so they read
+    their settings from the same environment as this one. The schema is migrated and the
+    questionnaires published here first, so the workers never race to do it.
+    """
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, prepare_database
 
-    app = create_app(settings)
-    print(f"村声 cunsheng: http://{args.host or settings.host}:{args.port or settings.port}/")
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, proxy_headers=True)
+    settings.resolved_secret()  # a missing shared secret stops us before any connection
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"村声 cunsheng: http://{host}:{port}/")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        return 0
+    engine, _ = prepare_database(settings)
+    engine.dispose()
+    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, host=host, port=port,
+                proxy_headers=True)
     return 0
 
 
@@ -63,13 +81,17 @@ def run(command: str, argv: list[str]) -> int:
     if command == "serve":
         parser.add_argument("--host", help="listen address (default 127.0.0.1)")
         parser.add_argument("--port", type=int, help="port (default 8000)")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="number of server processes (default 1); needs PostgreSQL and CUNSHENG_SECRET_KEY "
+                                 "to share drafts and form tokens across machines")
     if command == "check":
         parser.add_argument("paths", nargs="*", help="definition files or folders (default: the bundled ones)")
     args = parser.parse_args(argv)
     settings = Settings()
-    from surveys.errors import DefinitionInvalid
 
     try:
+        if getattr(args, "workers", 1) < 1:
+            raise Problem(StartErr.WORKERS, workers=args.workers)
         if command == "check":
             return _check(args, settings)
         if command == "init-db":
@@ -77,5 +99,9 @@ def run(command: str, argv: list[str]) -> int:
         return _serve(args, settings)
     except DefinitionInvalid as exc:
         print(exc, file=sys.stderr)
-        print("问卷定义有错误，服务器未启动。请修改后运行 `cunsheng check`。", file=sys.stderr)
-        return 1
+        stop = Problem(StartErr.DEFINITIONS_INVALID)
+        print(f"cunsheng {command}: 错误 {stop.line()}", file=sys.stderr)
+        return stop.status
+    except Problem as exc:
+        print(f"cunsheng {command}: 错误 {exc.line()}", file=sys.stderr)
+        return exc.status

@@ -19,8 +19,16 @@ from jinja2 import pass_context
 from server.settings import ROOT
 from surveys.kinds import KINDS
 
-TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"
+
+def bundled(name: str) -> Path:
+    """The `templates` or `static` folder: inside the installed package (a wheel puts them in
+    `server/`), else the checkout's top level, where the project keeps them (see setup.py)."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else ROOT / name
+
+
+TEMPLATES = bundled("templates")
+STATIC = bundled("static")
 
 
 def is_htmx(request: Request) -> bool:
@@ -39,16 +47,20 @@ def path_for(context: Any, name: str, /, **params: Any) -> str:
     return str(context["request"].app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
 
 
-@pass_context
-def static_url(context: Any, name: str) -> str:
+def static_url(request: Request, name: str) -> str:
     """URL of a static file with a content fingerprint, so it can be cached for a year."""
-    return f"{path_for(context, 'static', path=name)}?v={_fingerprint(STATIC / name)}"
+    return f"{request.app.url_path_for('static', path=name)}?v={_fingerprint(STATIC / name)}"
+
+
+@pass_context
+def _static_url(context: Any, name: str) -> str:
+    return static_url(context["request"], name)
 
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["path_for"] = path_for
-    templates.env.globals["static_url"] = static_url
+    templates.env.globals["static_url"] = _static_url
     templates.env.globals["kinds"] = KINDS
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True

@@ -10,7 +10,17 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.startup_errors import StartErr
+from surveys.problem import Problem
+
+# The folder holding the `server`, `surveys` and `analysis` packages: the checkout, or site-packages
+# for an installed wheel. Bundled data is found from here; local state never goes here.
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance() -> Path:
+    """Local state lives in `instance/` under the directory the server is started from."""
+    return Path.cwd() / "instance"
 
 
 class Settings(BaseSettings):
@@ -19,8 +29,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CUNSHENG_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{ROOT / 'instance' / 'cunsheng.db'}",
-        description="SQLAlchemy URL: sqlite:///path (embedded default) or postgresql://user@host/db.",
+        default_factory=lambda: f"sqlite:///{_instance() / 'cunsheng.db'}",
+        description="SQLAlchemy URL: sqlite:///path (embedded default: instance/cunsheng.db under the "
+        "current directory) or postgresql://user@host/db.",
     )
     definitions_dir: Path = Field(
         default=ROOT / "surveys" / "definitions",
@@ -32,11 +43,13 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Secret for form tokens; when empty a random key is kept in instance/secret_key.",
+        description="Secret for form tokens, the same for every process of a deployment; required with "
+        "PostgreSQL. With the embedded SQLite default, when empty a random key is kept in instance/secret_key.",
     )
     instance_dir: Path = Field(
-        default=ROOT / "instance",
-        description="Folder for local state of the embedded default (SQLite file, generated secret).",
+        default_factory=_instance,
+        description="Folder for local state of the embedded default (generated secret): instance/ under "
+        "the current directory.",
     )
     cookie_secure: bool = Field(
         default=False, description="Mark cookies Secure (set true behind HTTPS)."
@@ -48,9 +61,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 
     def resolved_secret(self) -> str:
-        """The configured secret, or one generated once and kept in the instance folder."""
+        """The configured secret; on the embedded SQLite default, one generated once in the instance folder.
+
+        Any other database is shared by several processes or machines, which must all sign form tokens
+        with the same key, so a missing key is a start-up problem there rather than a per-machine secret.
+        """
         if self.secret_key:
             return self.secret_key
+        if not self.database_url.startswith("sqlite"):
+            raise Problem(StartErr.SECRET_MISSING)
         import secrets
 
         path = self.instance_dir / "secret_key"

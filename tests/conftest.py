@@ -24,6 +24,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI is set but TEST_DATABASE_URL is not: the PostgreSQL run would be missing.")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgresql` exist only with TEST_DATABASE_URL, like the PostgreSQL params of DATABASES:
+    without it they are deselected (never skipped); CI always sets it (see pytest_configure)."""
+    if PG_URL:
+        return
+    dropped = [item for item in items if item.get_closest_marker("postgresql")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 class Postgres:
     """Creates databases on the test server and drops every one of them at the end of the run."""
 
@@ -93,24 +104,3 @@ def client(app):  # type: ignore[no-untyped-def]
     with TestClient(app) as c:
         yield c
 
-
-@pytest.fixture
-def live_url(app):  # type: ignore[no-untyped-def]
-    """The app served by uvicorn in a thread, for tests that need real concurrent connections."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()

@@ -1,24 +1,19 @@
 """A resident answers the children's questionnaire in headless Debian chromium with htmx on, at a
-360 px viewport and a WeChat user agent; screenshots go to docs/screenshots for the README."""
+360 px viewport and a WeChat user agent. Screenshots go to the test's temporary folder, or to
+$CUNSHENG_SCREENSHOTS_DIR when set: `make screenshots` sets it to docs/screenshots for the README."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tests.server.robot import VILLAGE, Robot
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WECHAT_UA = ("Mozilla/5.0 (Linux; Android 10; V2001A Build/QP1A.190711.020; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
              "Version/4.0 Chrome/86.0.4240.99 XWEB/4365 MMWEBSDK/20221012 Mobile Safari/537.36 "
              "MMWEBID/6170 MicroMessenger/8.0.30.2260(0x28001E3B) WeChat/arm64 Weixin NetType/4G Language/zh_CN")
@@ -26,38 +21,28 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_url(app: Any) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
+def phone(live_url: str, chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, user_agent=WECHAT_UA,
+                                   device_scale_factor=1, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
 
 
 @pytest.fixture
-def phone(live_url: str) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: `apt-get install chromium` (the README's test command does)")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
+    folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        context = browser.new_context(viewport={"width": 360, "height": 740}, user_agent=WECHAT_UA,
-                                      device_scale_factor=1, is_mobile=True, has_touch=True, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        browser.close()
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG file's header (its IHDR chunk)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    return struct.unpack(">II", head[16:24])
 
 
 def fill_in_browser(page: Any, data: dict[str, Any]) -> None:
@@ -87,15 +72,14 @@ def _enter(page: Any, field: Any, name: str, kind: str, values: list[str]) -> No
         field.dispatch_event("change")
 
 
-def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phone: Any) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phone: Any, shots: Path) -> None:
     survey = app.state.catalog.current["child"].survey
     robot = Robot(None, survey, {"bullied_school": 2})
     phone.goto(f"{live_url}/s/child/{VILLAGE}")
     phone.get_by_role("button", name="同意并开始填写").click()
     phone.wait_for_url("**/p/p_guardian")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
-    phone.screenshot(path=str(SHOTS / "01_first_page.png"), full_page=True)
+    phone.screenshot(path=str(shots / "01_first_page.png"), full_page=True)
     phone.evaluate("window.__samePage = true")
 
     with phone.expect_response(lambda r: r.request.method == "POST"):
@@ -103,7 +87,7 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
     phone.locator(".error").first.wait_for()
     assert "必须回答" in phone.locator("#q-guardian_consent .error").inner_text()
     assert phone.evaluate("document.activeElement.name") == "guardian_consent"
-    phone.screenshot(path=str(SHOTS / "02_validation_error.png"), full_page=True)
+    phone.screenshot(path=str(shots / "02_validation_error.png"), full_page=True)
 
     while "/done" not in phone.url:
         name = phone.url.rsplit("/", 1)[1]
@@ -117,7 +101,7 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
     phone.locator("h1").wait_for()
     assert "提交成功" in phone.locator("h1").inner_text()
     assert phone.evaluate("window.__samePage === true")  # every page came by htmx, no full reload
-    phone.screenshot(path=str(SHOTS / "03_thank_you.png"), full_page=True)
+    phone.screenshot(path=str(shots / "03_thank_you.png"), full_page=True)
     from sqlmodel import Session
 
     from server.store import responses
@@ -125,3 +109,6 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
     with Session(app.state.engine) as session:
         rows = list(responses.iter_responses(session, "child"))
     assert len(rows) == 1 and rows[0].answers == robot.answers
+    for name in ("01_first_page.png", "02_validation_error.png", "03_thank_you.png"):
+        width, height = png_size(shots / name)
+        assert width == 360 and 300 <= height <= 20000, (name, width, height)  # a whole phone page

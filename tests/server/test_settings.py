@@ -11,3 +11,33 @@ def test_every_setting_has_a_description() -> None:
 def test_settings_read_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CUNSHENG_PORT", "8123")
     assert Settings().port == 8123
+
+
+def test_local_state_defaults_to_instance_under_the_current_directory(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("CUNSHENG_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CUNSHENG_INSTANCE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.instance_dir == tmp_path / "instance"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'cunsheng.db'}"
+
+
+def test_a_shared_database_without_a_secret_is_a_start_up_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from server.app import create_app
+    from surveys.problem import Problem
+
+    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/unreachable", secret_key="",
+                        instance_dir=tmp_path)
+    with pytest.raises(Problem) as caught:
+        create_app(settings)  # raised before any connection is tried (port 1 would fail otherwise)
+    assert caught.value.code == "settings.secret_missing" and caught.value.status == 2
+    assert "CUNSHENG_SECRET_KEY" in caught.value.message and not (tmp_path / "secret_key").exists()
+
+
+def test_the_embedded_sqlite_default_keeps_one_generated_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", secret_key="", instance_dir=tmp_path)
+    secret = settings.resolved_secret()
+    assert len(secret) >= 32 and (tmp_path / "secret_key").read_text().strip() == secret
+    assert settings.resolved_secret() == secret

@@ -132,4 +132,4 @@ def test_check_is_a_real_command_with_exit_status(tmp_path: Path) -> None:
 
 def test_missing_path_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "/nonexistent/x.yaml"]) == 2
-    assert "找不到" in capsys.readouterr().err
+    assert "[check.path_missing]" in capsys.readouterr().err
