@@ -16,6 +16,7 @@ from starlette.types import Scope
 from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
+from server.limits import BodyLimit
 from server.render import STATIC, make_templates
 from server.routes import docs, drafts, health, home, responses, versions
 from server.settings import Settings
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
     app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):

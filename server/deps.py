@@ -15,9 +15,11 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from server.catalog import Catalog, Published
 from server.errors import P
+from server.limits import FORM_FIELDS, FORM_PART_BYTES
 from server.store import drafts
 from server.store.drafts import Draft
 from surveys.kinds import Getlist
@@ -81,8 +83,12 @@ def check_form_token(request: Request, draft: Draft, sent: str | None) -> None:
 
 async def read_form(request: Request) -> FormData:
     """The posted form, read on the event loop so that handlers can be plain (threadpool) functions:
-    a handler that queries the database must never block the loop while waiting for a connection."""
-    return await request.form()
+    a handler that queries the database must never block the loop while waiting for a connection.
+    Bounded in fields and part size (a page has far fewer)."""
+    try:
+        return await request.form(max_fields=FORM_FIELDS, max_part_size=FORM_PART_BYTES)
+    except HTTPException:  # starlette's "too many fields" / "part too large"
+        raise Problem(P.FORM_TOO_LARGE, fields=FORM_FIELDS, part=FORM_PART_BYTES // 1024) from None
 
 
 async def read_body(request: Request) -> bytes:

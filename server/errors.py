@@ -34,6 +34,11 @@ class P(Catalogue):
     REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确，请检查这些字段：{fields}")
     BODY_NOT_JSON = ("request.not_json", 422, "请求体不是有效的 JSON（UTF-8 编码的 JSON 对象）。")
     BODY_NOT_OBJECT = ("request.not_object", 422, "请求体应为 JSON 对象，例如 {{\"instance_id\": …, \"answers\": {{…}}}}。")
+    BODY_TOO_DEEP = ("request.too_deep", 422, "请求体嵌套太深（最多 {depth} 层），请检查 {path}。")
+    BAD_TEXT = ("request.bad_characters", 422, "字段 {path} 含有无法保存的字符（空字符、控制字符或不成对的代理字符）。")
+    NOT_JSON_MEDIA = ("request.media_type", 415, "请以 Content-Type: application/json 提交 JSON。")
+    BODY_TOO_LARGE = ("request.too_large", 413, "提交的内容太大（上限 {limit} KB）。")
+    FORM_TOO_LARGE = ("request.form_too_large", 413, "表单太大：最多 {fields} 个字段，每个字段不超过 {part} KB。")
     ANSWERS_INVALID = ("response.answers_invalid", 422, "有 {count} 个答案不符合问卷要求，请逐项修改。")
     INSTANCE_CONFLICT = (
         "response.instance_conflict",
@@ -68,10 +73,15 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
 
 
 async def handle_http(request: Request, exc: Exception) -> Response:
-    """Map framework 404/405 into the catalogue."""
+    """Map the framework's own HTTP errors into the catalogue (405 keeps its `Allow` header)."""
     status = getattr(exc, "status_code", 500)
-    problem = P.METHOD_NOT_ALLOWED if status == 405 else P.NOT_FOUND
-    return await handle_problem(request, Problem(problem))
+    if status == 405:
+        response = await handle_problem(request, Problem(P.METHOD_NOT_ALLOWED))
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+    if status == 404:
+        return await handle_problem(request, Problem(P.NOT_FOUND))
+    return await handle_problem(request, Problem(P.REQUEST_INVALID, details={}, fields="请求"))
 
 
 async def handle_validation(request: Request, exc: Exception) -> Response:

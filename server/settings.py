@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     draft_days: int = Field(
         default=30, ge=1, description="Days a respondent's resume cookie stays valid."
     )
+    max_body_kb: int = Field(
+        default=256, ge=16, description="Largest request body accepted, in KB (a whole response is a few KB); 413 above it."
+    )
     host: str = Field(default="127.0.0.1", description="Address `cunsheng serve` listens on.")
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 

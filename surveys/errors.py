@@ -96,6 +96,7 @@ class AnswerErr(Catalogue):
     NOT_DATE = ("answer.not_date", 422, "请按“年-月-日”填写日期，例如 2024-05-01。")
     DATE_RANGE = ("answer.date_range", 422, "日期应在 {low} 至 {high} 之间。")
     NOT_TEXT = ("answer.not_text", 422, "请填写文字。")
+    BAD_CHARACTERS = ("answer.bad_characters", 422, "文字中有无法保存的特殊字符，请删除后重新填写。")
     TEXT_TOO_LONG = ("answer.text_too_long", 422, "最多 {max} 个字，现在是 {count} 个字。")
     UNKNOWN_QUESTION = ("answer.unknown_question", 422, "问卷中没有这个问题。")
     NOT_ASKED = ("answer.not_asked", 422, "根据跳题逻辑，此题不应作答。")

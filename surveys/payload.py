@@ -16,6 +16,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def storable(text: str) -> bool:
+    """Text a database can keep: no NUL or other control characters (tab and line breaks aside), no lone
+    surrogates (PostgreSQL refuses both; SQLite would keep what no export can write)."""
+    return not any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF
+                   for ch in text)
+
+
+def unstorable(value: Any, depth: int = 16) -> tuple[str, str] | None:
+    """Why parsed JSON cannot be stored, as (reason, path): ("text", path of the first string, key or value,
+    that is not `storable`) or ("depth", path of the first container nested deeper than `depth`); None if it can."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, path, level = stack.pop()
+        if isinstance(node, str) and not storable(node):
+            return "text", path or "body"
+        if isinstance(node, dict | list):
+            if level >= depth:
+                return "depth", path or "body"
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, item in items:
+                if isinstance(key, str) and not storable(key):
+                    return "text", f"{path}.?" if path else "?"
+                stack.append((item, f"{path}.{key}" if path else str(key), level + 1))
+    return None
+
+
 def _utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None

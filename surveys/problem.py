@@ -105,7 +105,10 @@ _PYDANTIC_ZH = {
 
 def validation_message(error: Mapping[str, Any]) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) as a Chinese phrase."""
-    template = _PYDANTIC_ZH.get(str(error.get("type")), "值无效")
+    kind = str(error.get("type"))
+    if kind.startswith("cunsheng."):  # our own validators write their message in Chinese
+        return str(error.get("msg"))
+    template = _PYDANTIC_ZH.get(kind, "值无效")
     try:
         return template.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError):

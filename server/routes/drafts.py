@@ -67,8 +67,8 @@ def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
 
 @router.post("/s/{survey}/start", name="start")
 def start(request: Request, session: SessionDep, pub: SurveyDep, village: Annotated[str, Form()] = "") -> Response:
-    if villages.get_village(session, village) is None:
-        raise Problem(P.VILLAGE_NOT_FOUND, village=village)
+    if villages.find_village(session, village) is None:
+        raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
     first = flow.first_page(pub.survey)
     if first is None:
         raise Problem(P.PAGE_NOT_FOUND)
@@ -183,6 +183,6 @@ def resume(request: Request, session: SessionDep, catalog: CatalogDep,
 
 @router.get("/s/{survey}/{village}", name="intro_village")
 def intro_village(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, village: str) -> Response:
-    if villages.get_village(session, village) is None:
-        raise Problem(P.VILLAGE_NOT_FOUND, village=village)
+    if villages.find_village(session, village) is None:
+        raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
     return _intro(request, session, pub, draft, village)

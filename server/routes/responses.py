@@ -9,21 +9,27 @@ question with its code and message, checked by the same compiled questionnaire a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.store import responses, villages
 from server.store.responses import Response
 from surveys.answers import check_response
+from surveys.payload import unstorable
 from surveys.problem import Problem
 
 router = APIRouter(prefix="/api/v1")
+MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a response
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+VILLAGE_CODE = r"^[0-9A-Za-z_-]{1,12}$"
 
 
 class ResponseIn(BaseModel):
@@ -31,11 +37,22 @@ class ResponseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     instance_id: UUID
-    version: int
-    village: str
+    version: StrictInt = Field(ge=1)
+    village: str = Field(pattern=VILLAGE_CODE)
     answers: dict[str, Any]
     started_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _times(self) -> ResponseIn:
+        latest = datetime.now(UTC) + timedelta(days=1)
+        for name in ("started_at", "completed_at"):
+            moment = getattr(self, name)
+            if moment is not None and not EARLIEST <= moment <= latest:
+                raise PydanticCustomError("cunsheng.time_range", "{field} 应在 2000-01-01 与明天之间", {"field": name})
+        if self.started_at and self.completed_at and self.started_at > self.completed_at:
+            raise PydanticCustomError("cunsheng.time_order", "completed_at 不能早于 started_at", {})
+        return self
 
 
 def _response_json(row: Response, number: int) -> dict[str, Any]:
@@ -43,13 +60,21 @@ def _response_json(row: Response, number: int) -> dict[str, Any]:
             "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
 
 
-def _read_payload(raw: bytes) -> ResponseIn:
+def _read_payload(request: Request, raw: bytes) -> ResponseIn:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise Problem(P.NOT_JSON_MEDIA)  # a cross-site form or text/plain post never gets this far
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path="body") from None
     except (ValueError, UnicodeDecodeError):
         raise Problem(P.BODY_NOT_JSON) from None
     if not isinstance(body, dict):
         raise Problem(P.BODY_NOT_OBJECT)
+    bad = unstorable(body, MAX_DEPTH)
+    if bad is not None:
+        reason, path = bad
+        raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path) if reason == "depth" else Problem(P.BAD_TEXT, path=path)
     try:
         return ResponseIn.model_validate(body)
     except ValidationError as exc:
@@ -59,11 +84,11 @@ def _read_payload(raw: bytes) -> ResponseIn:
 @router.post("/surveys/{survey}/responses", name="post_response", status_code=201)
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
                   pub: SurveyDep) -> JSONResponse:
-    payload = _read_payload(raw)
+    payload = _read_payload(request, raw)
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
-    if villages.get_village(session, payload.village) is None:
+    if villages.find_village(session, payload.village) is None:
         raise Problem(P.VILLAGE_UNKNOWN, village=payload.village)
     outcome, errors = check_response(version.survey, payload.answers)
     instance_id = str(payload.instance_id)
@@ -78,9 +103,9 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
 
 
 @router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status")
-def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: str) -> dict[str, Any]:
+def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: UUID) -> dict[str, Any]:
     """Whether a device's response arrived (status only: answers never leave the server this way)."""
-    row = responses.find_response(session, pub.survey.name, instance_id)
+    row = responses.find_response(session, pub.survey.name, str(instance_id))
     if row is None:
         raise Problem(P.RESPONSE_NOT_FOUND, instance_id=instance_id)
     return _response_json(row, catalog.by_id[row.version_id].number)

@@ -7,6 +7,7 @@ reply find the same row.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Any
@@ -67,7 +68,7 @@ def draft_by_token(session: Session, survey: str, token: str | None) -> Draft | 
 
 def draft_by_code(session: Session, code: str) -> Draft | None:
     """An open draft by resume code (case and separators ignored)."""
-    clean = "".join(ch for ch in code.upper() if ch.isalnum())
+    clean = "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isascii() and ch.isalnum())[:8]
     return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN)).first()
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlmodel import Field, Session, SQLModel, select
+
+CODE = re.compile(r"[0-9A-Za-z_-]{1,12}")
 
 
 class Village(SQLModel, table=True):
@@ -36,3 +39,8 @@ def list_villages(session: Session) -> list[Village]:
 
 def get_village(session: Session, code: str) -> Village | None:
     return session.get(Village, code)
+
+
+def find_village(session: Session, code: str) -> Village | None:
+    """The village with this code, if the text can be a code at all (never sends junk to the database)."""
+    return get_village(session, code) if CODE.fullmatch(code) else None

@@ -11,6 +11,7 @@ from typing import Any
 
 from surveys.errors import AnswerErr, DefErr, Invalid, invalid
 from surveys.model import Question
+from surveys.payload import storable
 
 
 def _is_int(value: Any) -> bool:
@@ -107,6 +108,8 @@ def check_date(q: Question, value: Any) -> Invalid | None:
 def check_text(q: Question, value: Any) -> Invalid | None:
     if not isinstance(value, str):
         return invalid(AnswerErr.NOT_TEXT)
+    if not storable(value):
+        return invalid(AnswerErr.BAD_CHARACTERS)
     if len(value) > q.max_length:
         return invalid(AnswerErr.TEXT_TOO_LONG, max=q.max_length, count=len(value))
     return None

@@ -14,8 +14,9 @@ from surveys.model import Question
 
 Getlist = Callable[[str], list[str]]
 Form = dict[str, list[str]]
-_INT = re.compile(r"^[+-]?\d+$")
-_DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# Bounded lengths: a 5,000-digit "number" is not an answer (and int() refuses over 4,300 digits).
+_INT = re.compile(r"^[+-]?\d{1,15}$")
+_DEC = re.compile(r"^[+-]?(\d{1,15}(\.\d{0,12})?|\.\d{1,12})$")
 
 
 class AnswerError(ValueError):

@@ -221,3 +221,25 @@ def test_continue_link_of_a_fresh_draft_opens_its_first_page(app: Any, client: A
     intro = client.get(f"/s/women/{VILLAGE}")
     link = BeautifulSoup(intro.text, "html.parser").select_one("a.button.primary")["href"]
     assert link == "/s/women/p/p_screen" and client.get(link).status_code == 200
+
+
+def test_hostile_form_values_are_answered_not_crashed(app: Any, client: Any) -> None:
+    page = first_page(client)
+    csrf = _csrf(page.text)
+    huge = client.post("/s/women/p/p_screen", data={"csrf": csrf, "sex": "1", "resident": "1", "age": "9" * 5000,
+                                                    "area": "1"})
+    assert huge.status_code == 200 and "answer.form_integer" not in huge.text  # shown as a message, not a code
+    assert BeautifulSoup(huge.text, "html.parser").select_one("#e-age") is not None
+    for village in ("1400\x00", "\ud800", "x" * 5000):
+        r = client.post("/s/women/start", data={"village": village.encode("utf-8", "surrogatepass")})
+        assert r.status_code == 404 and "village.not_found" in r.text
+    many = client.post("/s/women/p/p_screen", data={f"f{i}": "1" for i in range(2000)} | {"csrf": csrf})
+    assert many.status_code == 413 and "request.form_too_large" in many.text
+    assert _draft(app, client).answers == {} and stored(app) == 0
+
+
+def test_a_resume_code_typed_in_full_width_letters_is_accepted(app: Any, client: Any) -> None:
+    code = resume_code(first_page(client).text).replace("-", "")
+    wide = "".join(chr(ord(ch) + 0xFEE0) for ch in code.lower())  # ａｂｃ１２３ from a Chinese keyboard
+    with TestClient(app) as phone:
+        assert phone.post("/resume", data={"resume_code": wide}).url.path == "/s/women/p/p_screen"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -202,3 +203,58 @@ def test_a_web_response_resent_through_the_api_keeps_its_fingerprint(app: Any, c
     conflicting = client.post(URL, json=changed)
     assert conflicting.status_code == 409 and conflicting.json()["code"] == "response.instance_conflict"
     assert count(app) == 1
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("make, code", [
+    (lambda body: json.dumps({**body, "answers": {"x": json.loads(_nested(900))}}), "request.too_deep"),
+    (lambda body: '{"answers": ' + _nested(3000) + "}", "request.too_deep"),
+    (lambda body: json.dumps({**body, "village": "\ud800"}), "request.bad_characters"),
+    (lambda body: json.dumps({**body, "answers": {**body["answers"], "\ud800": 1}}), "request.bad_characters"),
+    (lambda body: json.dumps({**body, "answers": {**body["answers"], "suggestion": "a\u0000b"}}),
+     "request.bad_characters"),
+    (lambda body: json.dumps({**body, "village": "1400\u0000"}), "request.bad_characters"),
+    (lambda body: json.dumps({**body, "started_at": "0001-01-01T00:00+23:59"}), "request.invalid"),
+    (lambda body: json.dumps({**body, "completed_at": "9999-12-31T23:59-23:59"}), "request.invalid"),
+    (lambda body: json.dumps({**body, "started_at": "1970-01-01T00:00:00+00:00"}), "request.invalid"),
+    (lambda body: json.dumps({**body, "started_at": body["completed_at"], "completed_at": body["started_at"]}),
+     "request.invalid"),
+    (lambda body: json.dumps({**body, "version": True}), "request.invalid"),
+    (lambda body: json.dumps({**body, "version": "1"}), "request.invalid"),
+    (lambda body: json.dumps({**body, "instance_id": "0000\u0000"}), "request.bad_characters"),
+])
+def test_hostile_bodies_are_clear_4xx_and_store_nothing(app: Any, client: Any, make: Any, code: str) -> None:
+    r = client.post(URL, content=make(payload(app)).encode("utf-8", "surrogatepass"),
+                    headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500 and r.json()["code"] == code, r.text
+    assert count(app) == 0
+
+
+def test_the_api_takes_only_json_so_no_cross_site_form_can_post(app: Any, client: Any) -> None:
+    for kind in ("text/plain", "application/x-www-form-urlencoded", ""):
+        r = client.post(URL, content=json.dumps(payload(app)), headers={"Content-Type": kind})
+        assert r.status_code == 415 and r.json()["code"] == "request.media_type"
+    assert count(app) == 0
+
+
+def test_a_body_over_the_limit_is_refused_while_streaming(app: Any, client: Any) -> None:
+    sent = []
+
+    def chunks() -> Any:
+        for _ in range(1000):  # 64 MB if it were read whole
+            sent.append(1)
+            yield b" " * 65536
+
+    r = client.post(URL, content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "request.too_large" and count(app) == 0
+    declared = client.post(URL, content=b"{}", headers={"Content-Type": "application/json",
+                                                        "Content-Length": str(10 ** 9)})
+    assert declared.status_code == 413
+
+
+def test_a_status_query_for_a_malformed_instance_id_is_a_4xx(client: Any) -> None:
+    r = client.get("/api/v1/surveys/women/responses/0000%00")
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid"
