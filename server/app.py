@@ -19,6 +19,7 @@ from server.errors import HANDLERS
 from server.limits import BodyLimit
 from server.render import STATIC, make_templates
 from server.routes import docs, drafts, health, home, responses, versions
+from server.security import SecurityHeaders
 from server.settings import Settings
 from server.store import villages
 
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
+    app.add_middleware(SecurityHeaders)
+    app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):

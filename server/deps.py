@@ -66,7 +66,7 @@ def set_draft_cookie(request: Request, response: Response, draft: Draft) -> None
     """Let this phone come back to the draft (the resume cookie)."""
     settings = request.app.state.settings
     response.set_cookie(cookie_name(draft.survey), draft.token, max_age=settings.draft_days * 86400,
-                        httponly=True, samesite="lax", secure=settings.cookie_secure)
+                        httponly=True, samesite="lax", secure=settings.cookie_secure or request.url.scheme == "https")
 
 
 def form_token(request: Request, draft: Draft) -> str:

@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from surveys.problem import Catalogue, Problem, validation_details
 
@@ -30,6 +31,7 @@ class P(Catalogue):
     VILLAGE_UNKNOWN = ("response.village_unknown", 422, "村（社区）代码“{village}”不存在。请检查村（社区）代码。")
     PAGE_NOT_FOUND = ("page.not_found", 404, "问卷中没有这一页，请从头开始或用恢复码继续。")
     RESUME_CODE_INVALID = ("draft.resume_code_invalid", 404, "恢复码“{resume_code}”无效，或这份问卷已经提交。请检查后重新输入。")
+    CROSS_SITE = ("request.cross_site", 403, "这个表单来自其他网站，已拒绝。请直接打开问卷链接填写。")
     FORM_EXPIRED = ("request.form_expired", 403, "页面已过期，请回到问卷重新打开。您已保存的答案不会丢失。")
     REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确，请检查这些字段：{fields}")
     BODY_NOT_JSON = ("request.not_json", 422, "请求体不是有效的 JSON（UTF-8 编码的 JSON 对象）。")
@@ -91,7 +93,11 @@ async def handle_validation(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    """A bug must not show a stack trace to a respondent: log it, answer from the catalogue."""
+    """A bug must not show a stack trace to a respondent: log it, answer from the catalogue.
+    A client that went away mid-request is not a bug: one info line."""
+    if isinstance(exc, ClientDisconnect):
+        logging.getLogger("cunsheng").info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=499)
     logging.getLogger("cunsheng").exception("unhandled error on %s %s", request.method, request.url.path)
     return await handle_problem(request, Problem(P.SERVER_ERROR))
 

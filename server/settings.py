@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     draft_days: int = Field(
         default=30, ge=1, description="Days a respondent's resume cookie stays valid."
     )
+    public_url: str = Field(
+        default="",
+        description="The address respondents open (e.g. https://cunsheng.example.cn) when behind a proxy; form posts "
+                    "must come from this origin. Empty: the request's own scheme and host.",
+    )
     max_body_kb: int = Field(
         default=256, ge=16, description="Largest request body accepted, in KB (a whole response is a few KB); 413 above it."
     )

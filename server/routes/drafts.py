@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.catalog import Published
@@ -26,6 +26,7 @@ from server.deps import (
 )
 from server.errors import P
 from server.render import render
+from server.security import check_same_origin
 from server.store import drafts, responses, villages
 from server.store.drafts import DONE, OPEN, Draft
 from surveys import flow
@@ -33,7 +34,7 @@ from surveys.kinds import Getlist
 from surveys.model import Page
 from surveys.problem import Problem
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(check_same_origin)], include_in_schema=False)
 SAVE_ATTEMPTS = 20  # optimistic retries of one page save against concurrent saves of the same draft
 
 

@@ -9,13 +9,19 @@ from server.deps import CatalogDep, SessionDep
 from server.render import render
 from server.store import villages
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", name="home")
+@router.api_route("/", methods=["GET", "HEAD"], name="home")
 def home(request: Request, catalog: CatalogDep, session: SessionDep) -> Response:
     surveys = [p.survey for p in catalog.current.values()]
     return render(request, "home.html", {"surveys": surveys, "villages": villages.list_villages(session)})
+
+
+@router.get("/favicon.ico", name="favicon")
+def favicon() -> Response:
+    """No icon: an empty answer, not a 404 page, for the request every browser makes."""
+    return Response(status_code=204)
 
 
 @router.get("/leave", name="leave")

@@ -9,17 +9,16 @@ question with its code and message, checked by the same compiled questionnaire a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
+from server.payloads import ResponseIn
 from server.store import responses, villages
 from server.store.responses import Response
 from surveys.answers import check_response
@@ -28,31 +27,6 @@ from surveys.problem import Problem
 
 router = APIRouter(prefix="/api/v1")
 MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a response
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-VILLAGE_CODE = r"^[0-9A-Za-z_-]{1,12}$"
-
-
-class ResponseIn(BaseModel):
-    """A finished response as a device or another system sends it."""
-
-    model_config = ConfigDict(extra="forbid")
-    instance_id: UUID
-    version: StrictInt = Field(ge=1)
-    village: str = Field(pattern=VILLAGE_CODE)
-    answers: dict[str, Any]
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _times(self) -> ResponseIn:
-        latest = datetime.now(UTC) + timedelta(days=1)
-        for name in ("started_at", "completed_at"):
-            moment = getattr(self, name)
-            if moment is not None and not EARLIEST <= moment <= latest:
-                raise PydanticCustomError("cunsheng.time_range", "{field} 应在 2000-01-01 与明天之间", {"field": name})
-        if self.started_at and self.completed_at and self.started_at > self.completed_at:
-            raise PydanticCustomError("cunsheng.time_order", "completed_at 不能早于 started_at", {})
-        return self
 
 
 def _response_json(row: Response, number: int) -> dict[str, Any]:
@@ -74,14 +48,25 @@ def _read_payload(request: Request, raw: bytes) -> ResponseIn:
     bad = unstorable(body, MAX_DEPTH)
     if bad is not None:
         reason, path = bad
-        raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path) if reason == "depth" else Problem(P.BAD_TEXT, path=path)
+        if reason == "depth":
+            raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path)
+        raise Problem(P.BAD_TEXT, path=path)
     try:
         return ResponseIn.model_validate(body)
     except ValidationError as exc:
         raise invalid_request(exc.errors()) from None
 
 
-@router.post("/surveys/{survey}/responses", name="post_response", status_code=201)
+_PROBLEM = {"description": "问题 `{code, message, details}`（见 server/errors.py）"}
+_POST_DOC: dict[str, Any] = {
+    "openapi_extra": {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": ResponseIn.model_json_schema()}}}},
+    "responses": {200: {"description": "同一份答卷重发：返回已保存的答卷"}, 404: _PROBLEM, 409: _PROBLEM,
+                  413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
+}
+
+
+@router.post("/surveys/{survey}/responses", name="post_response", status_code=201, **_POST_DOC)
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
                   pub: SurveyDep) -> JSONResponse:
     payload = _read_payload(request, raw)
@@ -102,7 +87,8 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
                         headers={"Location": location})
 
 
-@router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status")
+@router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status",
+            responses={404: _PROBLEM, 422: _PROBLEM})
 def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: UUID) -> dict[str, Any]:
     """Whether a device's response arrived (status only: answers never leave the server this way)."""
     row = responses.find_response(session, pub.survey.name, str(instance_id))

@@ -97,7 +97,7 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
             assert phone.locator("#q-bullied_told").is_visible()  # shown by htmx after bullied_school
         with phone.expect_response(lambda r: r.request.method == "POST" and "/refresh" not in r.url):
             phone.locator("button[value=next]").click()
-        phone.wait_for_function(f"!location.pathname.endsWith('/{name}')")
+        phone.wait_for_function("name => !location.pathname.endsWith('/' + name)", arg=name)
     phone.locator("h1").wait_for()
     assert "提交成功" in phone.locator("h1").inner_text()
     assert phone.evaluate("window.__samePage === true")  # every page came by htmx, no full reload

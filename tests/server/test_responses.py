@@ -258,3 +258,16 @@ def test_a_body_over_the_limit_is_refused_while_streaming(app: Any, client: Any)
 def test_a_status_query_for_a_malformed_instance_id_is_a_4xx(client: Any) -> None:
     r = client.get("/api/v1/surveys/women/responses/0000%00")
     assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+
+
+def test_the_openapi_document_describes_the_ingest_body_and_lists_no_html_pages(client: Any) -> None:
+    spec = client.get("/api/openapi.json").json()
+    post = spec["paths"]["/api/v1/surveys/{survey}/responses"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert {"instance_id", "version", "village", "answers"} <= set(body["required"])
+    assert {"201", "200", "409", "413", "415", "422"} <= set(post["responses"])
+    assert not [p for p in spec["paths"] if p.startswith("/s/") or p in ("/", "/resume", "/leave")]
+
+
+def test_head_of_the_home_page_and_the_favicon_are_not_errors(client: Any) -> None:
+    assert client.head("/").status_code == 200 and client.get("/favicon.ico").status_code == 204

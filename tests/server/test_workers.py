@@ -58,6 +58,7 @@ def test_a_draft_started_on_one_worker_continues_on_another(postgres: Any, tmp_p
             health = http.get("/healthz")
             assert health.json()["status"] == "ok" and str(health.json()["worker"]) == health.headers[WORKER]
             seen.add(health.headers[WORKER])
+            assert "server" not in health.headers  # no banner naming the server software
         assert len(seen) == 2, seen  # two processes answer
 
         started = http.post("/s/women/start", data={"village": VILLAGE})

@@ -1,0 +1,69 @@
+"""Headers every response carries, and the same-origin rule for every state-changing form post.
+
+`SecurityHeaders` (ASGI middleware) adds a Content-Security-Policy that allows only our own scripts,
+styles and images and no framing, `X-Content-Type-Options`, `X-Frame-Options`, `Referrer-Policy:
+same-origin`, and `Cache-Control: no-store` on anything that did not set its own caching (drafts'
+pages must never sit in a shared or back-button cache). `check_same_origin` (a dependency of
+every form router) refuses a post whose `Origin` (or, lacking it, `Referer`) names another site with
+`request.cross_site` before the handler runs: nobody can plant a draft in a respondent's browser from
+another page. The expected origin is `CUNSHENG_PUBLIC_URL` behind a proxy, else the request's own
+scheme and host.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.errors import P
+from surveys.problem import Problem
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+CSP_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")  # Swagger UI's start-up script
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"same-origin")]
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a state-changing request sent from another site (the browser names it in Origin/Referer)."""
+    if request.method not in UNSAFE:
+        return
+    sent = request.headers.get("origin") or request.headers.get("referer") or ""
+    public = _origin(request.app.state.settings.public_url)
+    expected = public or f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+    if sent and _origin(sent) != expected:
+        raise Problem(P.CROSS_SITE)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+class SecurityHeaders:
+    """ASGI middleware: security headers on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = (CSP_DOCS if scope.get("path") == "/api/docs" else CSP).encode()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [*HEADERS, (b"content-security-policy", csp)]
+                if b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
