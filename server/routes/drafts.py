@@ -54,11 +54,13 @@ def _target(published: Published, page: str) -> Page:
     return target
 
 
-def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft | None, village: str | None) -> Response:
+def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft | None, village: str | None,
+           problem: Problem | None = None) -> Response:
     return render(request, "intro.html", {
         "survey": pub.survey, "village": villages.get_village(session, village) if village else None,
         "villages": villages.list_villages(session), "draft": draft if draft is not None and draft.status == OPEN else None,
-    })
+        "problem": problem,
+    }, status_code=problem.status if problem else 200)
 
 
 @router.get("/s/{survey}", name="intro")
@@ -173,8 +175,9 @@ def resume_form(request: Request) -> Response:
 def resume(request: Request, session: SessionDep, catalog: CatalogDep,
            resume_code: Annotated[str, Form()] = "") -> Response:
     draft = drafts.draft_by_code(session, resume_code)
-    if draft is None:
-        raise Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20])
+    if draft is None:  # the form again, with the message, so she can retype
+        problem = Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20])
+        return render(request, "resume.html", {"problem": problem}, status_code=problem.status)
     page = draft.page or getattr(flow.first_page(_draft_survey(catalog, draft).survey), "name", None)
     response = (_see(request, "show_page", survey=draft.survey, page=page) if page
                 else _see(request, "intro", survey=draft.survey))
@@ -184,6 +187,6 @@ def resume(request: Request, session: SessionDep, catalog: CatalogDep,
 
 @router.get("/s/{survey}/{village}", name="intro_village")
 def intro_village(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, village: str) -> Response:
-    if villages.find_village(session, village) is None:
-        raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
+    if villages.find_village(session, village) is None:  # the introduction with the village list instead
+        return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=village[:20]))
     return _intro(request, session, pub, draft, village)

@@ -147,3 +147,16 @@ def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any
     assert soup.select_one(".notice a.exit")["href"] == "/leave"
     assert {"12338", "12355", "110"} <= {a.get_text() for a in soup.select(".helplines a")}
     assert "生活" in client.get("/leave").text and "问卷" not in client.get("/leave").text
+
+
+def test_dead_ends_offer_a_way_on(client: Any) -> None:
+    """A wrong resume code keeps the box to retype; an unknown village offers the village list; the first
+    page has no Back button; error pages do not show codes to respondents."""
+    wrong = client.post("/resume", data={"resume_code": "XXXX-0000"})
+    soup = BeautifulSoup(wrong.text, "html.parser")
+    assert wrong.status_code == 404 and soup.select_one("input[name=resume_code]") and soup.select_one(".error")
+    village = client.get("/s/women/999999999999")
+    assert village.status_code == 404 and BeautifulSoup(village.text, "html.parser").select("select#village option")
+    first = client.post("/s/women/start", data={"village": VILLAGE})
+    assert not BeautifulSoup(first.text, "html.parser").select("button[value=back]")
+    assert "page.not_found" not in BeautifulSoup(client.get("/s/women/p/nope").text, "html.parser").get_text()
