@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
+from server import ratelimit
 from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
     secret = settings.resolved_secret()  # before connecting: a missing shared secret fails fast
+    rate_limits = ratelimit.parse(settings.rate_limits)
     engine, catalog = prepare_database(settings)
     app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   exception_handlers=HANDLERS)
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.catalog = catalog
     app.state.templates = make_templates()
+    app.state.rate_limits = rate_limits
     app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)

@@ -56,7 +56,8 @@ def cookie_name(survey: str) -> str:
 
 def get_draft(request: Request, survey: str, session: SessionDep) -> Draft | None:
     """The respondent's draft for this questionnaire, from the resume cookie."""
-    return drafts.draft_by_token(session, survey, request.cookies.get(cookie_name(survey)))
+    days = request.app.state.settings.draft_days
+    return drafts.draft_by_token(session, survey, request.cookies.get(cookie_name(survey)), days)
 
 
 DraftDep = Annotated[Draft | None, Depends(get_draft)]

@@ -48,6 +48,7 @@ class P(Catalogue):
         "实例编号 {instance_id} 已经提交过内容不同的答卷。同一份答卷重发时内容必须完全相同；新的答卷请使用新的实例编号。",
     )
     DRAFT_BUSY = ("draft.busy", 409, "这份问卷正在另一个页面同时保存，请稍后再点一次。已保存的答案不会丢失。")
+    RATE_LIMITED = ("request.rate_limited", 429, "操作太频繁，请 {seconds} 秒后再试。已保存的答案不会丢失。")
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "不支持这种请求方式。")
     RESPONSE_NOT_FOUND = ("response.not_found", 404, "没有实例编号为 {instance_id} 的答卷。")
     SERVER_ERROR = ("server.error", 500, "服务器出了点问题，您的答案已保存到上一页。请稍后刷新页面重试。")
@@ -67,11 +68,12 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     """Render a Problem as JSON for the API and as a Chinese page for people."""
     assert isinstance(exc, Problem)
     status = exc.status if 400 <= exc.status < 600 else 500
+    headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
     if _wants_json(request):
-        return JSONResponse(exc.body(), status_code=status)
+        return JSONResponse(exc.body(), status_code=status, headers=headers)
     from server.render import render
 
-    return render(request, "problem.html", {"problem": exc}, status_code=status)
+    return render(request, "problem.html", {"problem": exc}, status_code=status, headers=headers)
 
 
 async def handle_http(request: Request, exc: Exception) -> Response:

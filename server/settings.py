@@ -55,12 +55,17 @@ class Settings(BaseSettings):
         default=False, description="Mark cookies Secure (set true behind HTTPS)."
     )
     draft_days: int = Field(
-        default=30, ge=1, description="Days a respondent's resume cookie stays valid."
+        default=30, ge=1, description="Days a draft stays open after its last save: its resume cookie and code then expire."
     )
     public_url: str = Field(
         default="",
         description="The address respondents open (e.g. https://cunsheng.example.cn) when behind a proxy; form posts "
                     "must come from this origin. Empty: the request's own scheme and host.",
+    )
+    rate_limits: str = Field(
+        default="start=300/600,resume=10/600,post=3000/600,ingest=1200/60",
+        description="Per client address, hits/seconds by action: start (new drafts), resume (failed resume codes, "
+                    "then locked out), post (page posts), ingest (API responses). `off` turns every limit off.",
     )
     max_body_kb: int = Field(
         default=256, ge=16, description="Largest request body accepted, in KB (a whole response is a few KB); 413 above it."

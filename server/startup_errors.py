@@ -29,3 +29,5 @@ class StartErr(Catalogue):
                           "{count} problem(s) in {files} definition(s)")
     DEFINITIONS_INVALID = ("settings.definitions_invalid", 1, "问卷定义有错误，服务器未启动。请修改后运行 `cunsheng check`。",
                            "a questionnaire definition is invalid; the server did not start (run `cunsheng check`)")
+    RATE_LIMITS = ("settings.rate_limits", 2, "CUNSHENG_RATE_LIMITS 中的 `{item}` 无效：应为 动作=次数/秒数，动作可用 {actions}，或写 off。",
+                   "CUNSHENG_RATE_LIMITS: `{item}` is not action=hits/seconds (actions: {actions}) or off")

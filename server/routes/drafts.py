@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from server import ratelimit
 from server.catalog import Published
 from server.deps import (
     CatalogDep,
@@ -72,6 +73,7 @@ def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
 def start(request: Request, session: SessionDep, pub: SurveyDep, village: Annotated[str, Form()] = "") -> Response:
     if villages.find_village(session, village) is None:
         raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
+    ratelimit.count(request, session, "start")
     first = flow.first_page(pub.survey)
     if first is None:
         raise Problem(P.PAGE_NOT_FOUND)
@@ -119,6 +121,7 @@ def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: S
     if draft.status == DONE:  # double tap, back-button resubmit or retry after a lost reply
         return _see(request, "done", survey=pub.survey.name)
     check_form_token(request, draft, str(form.get("csrf", "")))
+    ratelimit.count(request, session, "post")
     published = _draft_survey(catalog, draft)
     target = _target(published, page)
     getlist = getlist_of(form)
@@ -174,8 +177,10 @@ def resume_form(request: Request) -> Response:
 @router.post("/resume", name="resume")
 def resume(request: Request, session: SessionDep, catalog: CatalogDep,
            resume_code: Annotated[str, Form()] = "") -> Response:
-    draft = drafts.draft_by_code(session, resume_code)
+    ratelimit.check_locked(request, session, "resume")  # guessing codes: locked out for the window
+    draft = drafts.draft_by_code(session, resume_code, request.app.state.settings.draft_days)
     if draft is None:  # the form again, with the message, so she can retype
+        ratelimit.count(request, session, "resume")
         problem = Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20])
         return render(request, "resume.html", {"problem": problem}, status_code=problem.status)
     page = draft.page or getattr(flow.first_page(_draft_survey(catalog, draft).survey), "name", None)

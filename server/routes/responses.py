@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from server import ratelimit
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import ResponseIn
@@ -69,6 +70,7 @@ _POST_DOC: dict[str, Any] = {
 @router.post("/surveys/{survey}/responses", name="post_response", status_code=201, **_POST_DOC)
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
                   pub: SurveyDep) -> JSONResponse:
+    ratelimit.count(request, session, "ingest")
     payload = _read_payload(request, raw)
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, update
@@ -60,16 +60,21 @@ def start_draft(session: Session, survey: str, version_id: int, village: str | N
         return draft
 
 
-def draft_by_token(session: Session, survey: str, token: str | None) -> Draft | None:
+def _fresh(days: int) -> Any:
+    """Drafts touched within `days` (older ones have expired: their cookie and code no longer open them)."""
+    return Draft.updated_at >= utcnow() - timedelta(days=days)  # type: ignore[operator]
+
+
+def draft_by_token(session: Session, survey: str, token: str | None, days: int) -> Draft | None:
     if not token:
         return None
-    return session.exec(select(Draft).where(Draft.token == token, Draft.survey == survey)).first()
+    return session.exec(select(Draft).where(Draft.token == token, Draft.survey == survey, _fresh(days))).first()
 
 
-def draft_by_code(session: Session, code: str) -> Draft | None:
-    """An open draft by resume code (case and separators ignored)."""
+def draft_by_code(session: Session, code: str, days: int) -> Draft | None:
+    """An open, unexpired draft by resume code (case, width and separators ignored)."""
     clean = "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isascii() and ch.isalnum())[:8]
-    return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN)).first()
+    return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN, _fresh(days))).first()
 
 
 def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str) -> bool:

@@ -140,7 +140,7 @@ def _draft(app: Any, client: Any) -> Any:
     from server.store import drafts
 
     with Session(app.state.engine) as session:
-        return drafts.draft_by_token(session, "women", client.cookies.get("cs_women"))
+        return drafts.draft_by_token(session, "women", client.cookies.get("cs_women"), 30)
 
 
 def test_a_page_beyond_the_frontier_is_redirected_and_never_stored(app: Any, client: Any) -> None:

@@ -93,7 +93,7 @@ def test_form_without_a_valid_token_is_refused_and_changes_nothing(app: Any, cli
     bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "sex": "1"})
     assert bad.status_code == 403 and "request.form_expired" in bad.text
     with Session(app.state.engine) as session:
-        draft = drafts.draft_by_token(session, "women", client.cookies.get("cs_women"))
+        draft = drafts.draft_by_token(session, "women", client.cookies.get("cs_women"), 30)
         assert draft is not None and draft.answers == {}
 
 
@@ -134,7 +134,7 @@ def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any)
     assert soup.select_one("#q-age") is not None and soup.select_one("noscript #q-age") is None
     assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
     with Session(app.state.engine) as session:  # a refresh saves nothing
-        assert drafts.draft_by_token(session, "women", client.cookies.get("cs_women")).answers == {}
+        assert drafts.draft_by_token(session, "women", client.cookies.get("cs_women"), 30).answers == {}
 
 
 def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any) -> None:
