@@ -67,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
     app.add_middleware(SecurityHeaders)
     app.router.redirect_slashes = False  # its redirects are built from the Host header
-    app.add_middleware(health.WorkerHeader)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):
         app.include_router(router)

@@ -12,12 +12,14 @@ scheme and host.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import P
+from server.routes.health import WORKER_HEADER
 from surveys.problem import Problem
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -45,10 +47,11 @@ def _origin(url: str) -> str:
 
 
 class SecurityHeaders:
-    """ASGI middleware: security headers on every response."""
+    """ASGI middleware: security headers (and the answering worker's pid) on every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.worker = (WORKER_HEADER.lower().encode(), str(os.getpid()).encode())  # which process answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +62,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [*HEADERS, (b"content-security-policy", csp)]
+                extra = [*HEADERS, (b"content-security-policy", csp), self.worker]
                 if b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]
