@@ -68,7 +68,7 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     """Render a Problem as JSON for the API and as a Chinese page for people."""
     assert isinstance(exc, Problem)
     status = exc.status if 400 <= exc.status < 600 else 500
-    headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
+    headers = {"Retry-After": str(exc.params["seconds"])} if exc.entry is P.RATE_LIMITED else None
     if _wants_json(request):
         return JSONResponse(exc.body(), status_code=status, headers=headers)
     from server.render import render
