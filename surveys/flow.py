@@ -174,6 +174,11 @@ def page_view(survey: Survey, page: Page, answers: Mapping[str, Any], form: Form
     return PageView(page, items, form, errors or {}, number, max(len(names), number))
 
 
+def visibility_changes(view: PageView, shown: set[str]) -> list[Item]:
+    """The items whose visibility differs from what the page shows now (`shown`: names on screen)."""
+    return [it for it in view.items if it.noscript == (it.question.name in shown)]
+
+
 def form_of(getlist: Getlist, keys: list[str]) -> Form:
     """A posted form as the dict `page_view` refills a page from."""
     return {k: getlist(k) for k in keys}

@@ -7,6 +7,7 @@ partial and the URL pushed into history. Links come from named routes, never by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,7 +27,7 @@ from server.deps import (
     set_draft_cookie,
 )
 from server.errors import P
-from server.render import render
+from server.render import is_htmx, render
 from server.security import check_same_origin
 from server.store import drafts, responses, villages
 from server.store.drafts import DONE, OPEN, Draft
@@ -87,6 +88,10 @@ def start(request: Request, session: SessionDep, pub: SurveyDep, village: Annota
 def done(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep) -> Response:
     if draft is None or draft.status != DONE:
         return _see(request, "intro", survey=pub.survey.name)
+    return _done(request, session, catalog, draft)
+
+
+def _done(request: Request, session: SessionDep, catalog: CatalogDep, draft: Draft) -> Response:
     stored = responses.find_response(session, draft.survey, draft.instance_id)
     survey = _draft_survey(catalog, draft).survey
     ended = flow.end_message(survey, stored.answers) if stored and stored.outcome == flow.ENDED else None
@@ -113,6 +118,17 @@ def _page(request: Request, draft: Draft, view: flow.PageView) -> Response:
     return render(request, "page.html", context)
 
 
+def _turn(request: Request, answer: Callable[[], Response], name: str, **params: str) -> Response:
+    """Where a post leads: a plain form post is redirected (post-redirect-get); htmx gets the next
+    page itself in the same round trip, with its address pushed into the browser's history."""
+    url = request.app.url_path_for(name, **params)
+    if not is_htmx(request):
+        return RedirectResponse(url, status_code=303)
+    response = answer()
+    response.headers["HX-Push-Url"] = str(url)
+    return response
+
+
 @router.post("/s/{survey}/p/{page}", name="post_page")
 def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep,
               form: FormDep, page: str) -> Response:
@@ -131,12 +147,12 @@ def post_page(request: Request, session: SessionDep, catalog: CatalogDep, pub: S
                               step.errors)
         return _page(request, draft, view)
     if isinstance(step, flow.Finish) or draft.status == DONE:
-        return _see(request, "done", survey=draft.survey)
-    if isinstance(step, flow.Elsewhere):
-        return _see(request, "show_page", survey=draft.survey, page=step.page)
-    if step.page is None:
-        return _see(request, "intro", survey=draft.survey)
-    return _see(request, "show_page", survey=draft.survey, page=step.page)
+        return _turn(request, lambda: _done(request, session, catalog, draft), "done", survey=draft.survey)
+    goal = step.page
+    if goal is None:  # back before the first page
+        return _turn(request, lambda: _intro(request, session, pub, draft, None), "intro", survey=draft.survey)
+    page_view = flow.page_view(published.survey, _target(published, goal), draft.answers)
+    return _turn(request, lambda: _page(request, draft, page_view), "show_page", survey=draft.survey, page=goal)
 
 
 def _save(session: SessionDep, published: Published, draft: Draft, target: Page, getlist: Getlist,
@@ -158,7 +174,12 @@ def _save(session: SessionDep, published: Published, draft: Draft, target: Page,
 @router.post("/s/{survey}/p/{page}/refresh", name="refresh_page")
 def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftDep, form: FormDep,
             page: str) -> Response:
-    """htmx: re-apply this page's skip logic to the values being entered (nothing is saved)."""
+    """htmx: re-apply this page's skip logic to the values being entered (nothing is saved).
+
+    Only the questions whose visibility changed come back, each swapped out of band by its id: what
+    she typed or tapped while the request was in flight stays where it is, focus and keyboard too.
+    The page tells us what it shows (`_shown`); refreshes replace each other (`hx-sync`), so every
+    answer is computed from the page as it stands."""
     if draft is None or draft.status == DONE:
         raise Problem(P.FORM_EXPIRED)
     published = _draft_survey(catalog, draft)
@@ -166,7 +187,8 @@ def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftD
     getlist = getlist_of(form)
     answers = flow.refreshed(published.survey, draft.answers, target, getlist)
     view = flow.page_view(published.survey, target, answers, flow.form_of(getlist, list(form.keys())))
-    return render(request, "partials/questions.html", {"view": view, "survey_name": draft.survey})
+    changed = flow.visibility_changes(view, set(getlist("_shown")))
+    return render(request, "partials/refresh.html", {"view": view, "changed": changed, "survey_name": draft.survey})
 
 
 @router.get("/resume", name="resume_form")
