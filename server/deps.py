@@ -50,8 +50,11 @@ def get_survey(survey: str, catalog: CatalogDep) -> Published:
 SurveyDep = Annotated[Published, Depends(get_survey)]
 
 
+DRAFT_COOKIE_PREFIX = "cs_"
+
+
 def cookie_name(survey: str) -> str:
-    return f"cs_{survey}"
+    return f"{DRAFT_COOKIE_PREFIX}{survey}"
 
 
 def get_draft(request: Request, survey: str, session: SessionDep) -> Draft | None:

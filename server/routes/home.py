@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.deps import CatalogDep, SessionDep
+from server.deps import DRAFT_COOKIE_PREFIX, CatalogDep, SessionDep
 from server.render import render
 from server.store import villages
 
@@ -26,5 +26,12 @@ def favicon() -> Response:
 
 @router.get("/leave", name="leave")
 def leave(request: Request) -> Response:
-    """A neutral page for the quick-exit link of sensitive modules (no survey wording on it)."""
-    return render(request, "leave.html", {})
+    """A neutral page for the quick-exit link of sensitive modules (no survey wording on it).
+
+    It also forgets this phone's drafts (their cookies), so neither Back nor the history brings her
+    answers back on screen; the draft itself stays on the server, resumable with its code."""
+    response = render(request, "leave.html", {})
+    for name in request.cookies:
+        if name.startswith(DRAFT_COOKIE_PREFIX):
+            response.delete_cookie(name, httponly=True, samesite="lax")
+    return response

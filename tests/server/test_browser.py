@@ -112,3 +112,22 @@ def test_child_questionnaire_in_chromium_with_htmx(app: Any, live_url: str, phon
     for name in ("01_first_page.png", "02_validation_error.png", "03_thank_you.png"):
         width, height = png_size(shots / name)
         assert width == 360 and 300 <= height <= 20000, (name, width, height)  # a whole phone page
+
+
+def test_quick_exit_cannot_be_undone_with_back(app: Any, live_url: str, phone: Any) -> None:
+    robot = Robot(None, app.state.catalog.current["child"].survey, {"bullied_school": 2})
+    phone.goto(f"{live_url}/s/child/{VILLAGE}")
+    phone.get_by_role("button", name="同意并开始填写").click()
+    phone.wait_for_url("**/p/p_guardian")
+    while not phone.url.endswith("/p_safe"):
+        name = phone.url.rsplit("/", 1)[1]
+        fill_in_browser(phone, robot.fill(name, phone.content()))
+        phone.locator("button[value=next]").click()
+        phone.wait_for_function("name => !location.pathname.endsWith('/' + name)", arg=name)
+    phone.locator("input[name=bullied_school][value='1']").check()
+    phone.locator("a.exit").click()
+    phone.wait_for_url("**/leave")
+    phone.go_back()
+    phone.wait_for_load_state("load")
+    assert "/p_safe" not in phone.url and phone.locator("input[name=bullied_school]").count() == 0
+    assert phone.url.endswith("/s/child")  # the introduction: the draft is no longer on this phone

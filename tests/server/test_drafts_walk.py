@@ -149,6 +149,23 @@ def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any
     assert "生活" in client.get("/leave").text and "问卷" not in client.get("/leave").text
 
 
+def test_quick_exit_forgets_the_draft_so_back_cannot_show_her_answers(app: Any, client: Any) -> None:
+    robot = Robot(client, app.state.catalog.current["women"].survey)
+    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post(page.url.path, data=robot.fill("p_screen", page.text))
+    assert page.url.path == "/s/women/p/p_basic" and client.cookies.get("cs_women")
+    left = client.get("/leave")
+    assert 'cs_women=""' in left.headers["set-cookie"] and "Max-Age=0" in left.headers["set-cookie"]
+    back = client.get("/s/women/p/p_screen")  # what Back or the history would load
+    assert back.url.path == "/s/women" and "name=\"sex\"" not in back.text
+    with Session(app.state.engine) as session:  # the draft itself is kept, resumable with its code
+        assert drafts.draft_by_code(session, robot_code(page.text), 30) is not None
+
+
+def robot_code(html: str) -> str:
+    return BeautifulSoup(html, "html.parser").select_one(".resume strong").get_text().replace("-", "")
+
+
 def test_dead_ends_offer_a_way_on(client: Any) -> None:
     """A wrong resume code keeps the box to retype; an unknown village offers the village list; the first
     page has no Back button; error pages do not show codes to respondents."""
