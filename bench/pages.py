@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from server.app import create_app  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from tests.server.robot import VILLAGE, complete_answers  # noqa: E402
+from tests.server.robot import VILLAGE, browser_csrf, complete_answers  # noqa: E402
 
 ROUNDS = 200
 
@@ -42,7 +42,7 @@ def main() -> None:
                                      rate_limits="off"))
         survey = app.state.catalog.current["women"].survey
         with TestClient(app) as client:
-            page = client.post("/s/women/start", data={"village": VILLAGE})
+            page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
             csrf = re.search(r'name="csrf" value="(\w+)"', page.text).group(1)  # type: ignore[union-attr]
             url = page.url.path
             first = [timed(lambda: client.get(url)) for _ in range(ROUNDS)]

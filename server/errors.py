@@ -33,6 +33,7 @@ class P(Catalogue):
     RESUME_CODE_INVALID = ("draft.resume_code_invalid", 404, "恢复码“{resume_code}”无效，或这份问卷已经提交。请检查后重新输入。")
     CROSS_SITE = ("request.cross_site", 403, "这个表单来自其他网站，已拒绝。请直接打开问卷链接填写。")
     FORM_EXPIRED = ("request.form_expired", 403, "页面已过期，请回到问卷重新打开。您已保存的答案不会丢失。")
+    FORM_RETRY = ("request.form_retry", 403, "页面已过期，已经为您刷新。请再点一次下面的按钮。")
     REQUEST_INVALID = ("request.invalid", 422, "请求格式不正确，请检查这些字段：{fields}")
     BODY_NOT_JSON = ("request.not_json", 422, "请求体不是有效的 JSON（UTF-8 编码的 JSON 对象）。")
     BODY_NOT_OBJECT = ("request.not_object", 422, "请求体应为 JSON 对象，例如 {{\"instance_id\": …, \"answers\": {{…}}}}。")

@@ -12,10 +12,15 @@ scheme and host.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
+import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import P
@@ -39,6 +44,42 @@ def check_same_origin(request: Request) -> None:
     expected = public or f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
     if sent and _origin(sent) != expected:
         raise Problem(P.CROSS_SITE)
+
+
+FORM_COOKIE = "cunsheng_form"  # this browser's anti-forgery secret for the forms before a draft exists
+_FORM_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _browser_secret(request: Request) -> str | None:
+    value = request.cookies.get(FORM_COOKIE, "")
+    return value if _FORM_COOKIE_VALUE.fullmatch(value) else None
+
+
+def _sign(request: Request, value: str) -> str:
+    return hmac.new(request.app.state.secret.encode(), f"form:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def browser_token(request: Request) -> tuple[str, str | None]:
+    """The CSRF token for the start and resume forms, bound to this browser's form cookie:
+    (token, the new cookie value to set, or None when the browser already has one)."""
+    known = _browser_secret(request)
+    value = known or secrets.token_urlsafe(16)
+    return _sign(request, value), None if known else value
+
+
+def keep_browser_secret(request: Request, response: Response, new: str | None) -> Response:
+    """Give the browser its form cookie (session-long, HTTP only, same-site) if it had none."""
+    if new is not None:
+        secure = request.app.state.settings.cookie_secure or request.url.scheme == "https"
+        response.set_cookie(FORM_COOKIE, new, httponly=True, samesite="lax", secure=secure)
+    return response
+
+
+def browser_token_valid(request: Request, sent: str) -> bool:
+    """Whether a start or resume post carries the token of this browser's own form (double submit,
+    signed: another site can neither read the cookie nor forge the token)."""
+    known = _browser_secret(request)
+    return known is not None and hmac.compare_digest(sent.encode(), _sign(request, known).encode())
 
 
 def _origin(url: str) -> str:

@@ -28,7 +28,7 @@ from server.deps import (
 )
 from server.errors import P
 from server.render import is_htmx, render
-from server.security import check_same_origin
+from server.security import browser_token, browser_token_valid, check_same_origin, keep_browser_secret
 from server.store import drafts, responses, villages
 from server.store.drafts import DONE, OPEN, Draft
 from surveys import flow
@@ -58,11 +58,13 @@ def _target(published: Published, page: str) -> Page:
 
 def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft | None, village: str | None,
            problem: Problem | None = None) -> Response:
-    return render(request, "intro.html", {
+    token, new = browser_token(request)
+    response = render(request, "intro.html", {
         "survey": pub.survey, "village": villages.get_village(session, village) if village else None,
         "villages": villages.list_villages(session), "draft": draft if draft is not None and draft.status == OPEN else None,
-        "problem": problem,
+        "problem": problem, "form_csrf": token,
     }, status_code=problem.status if problem else 200)
+    return keep_browser_secret(request, response, new)
 
 
 @router.get("/s/{survey}", name="intro")
@@ -71,16 +73,20 @@ def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
 
 
 @router.post("/s/{survey}/start", name="start")
-def start(request: Request, session: SessionDep, pub: SurveyDep, village: Annotated[str, Form()] = "") -> Response:
+def start(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep,
+          village: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    if not browser_token_valid(request, csrf):  # the introduction again, with a fresh token: tap once more
+        known = villages.find_village(session, village) is not None
+        return _intro(request, session, pub, draft, village if known else None, Problem(P.FORM_RETRY))
     if villages.find_village(session, village) is None:
         raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
     ratelimit.count(request, session, "start")
     first = flow.first_page(pub.survey)
     if first is None:
         raise Problem(P.PAGE_NOT_FOUND)
-    draft = drafts.start_draft(session, pub.survey.name, pub.version_id, village, first.name)
+    new_draft = drafts.start_draft(session, pub.survey.name, pub.version_id, village, first.name)
     response = _see(request, "show_page", survey=pub.survey.name, page=first.name)
-    set_draft_cookie(request, response, draft)
+    set_draft_cookie(request, response, new_draft)
     return response
 
 
@@ -191,20 +197,28 @@ def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftD
     return render(request, "partials/refresh.html", {"view": view, "changed": changed, "survey_name": draft.survey})
 
 
+def _resume_form(request: Request, problem: Problem | None = None) -> Response:
+    token, new = browser_token(request)
+    response = render(request, "resume.html", {"problem": problem, "form_csrf": token},
+                      status_code=problem.status if problem else 200)
+    return keep_browser_secret(request, response, new)
+
+
 @router.get("/resume", name="resume_form")
 def resume_form(request: Request) -> Response:
-    return render(request, "resume.html", {})
+    return _resume_form(request)
 
 
 @router.post("/resume", name="resume")
 def resume(request: Request, session: SessionDep, catalog: CatalogDep,
-           resume_code: Annotated[str, Form()] = "") -> Response:
+           resume_code: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    if not browser_token_valid(request, csrf):
+        return _resume_form(request, Problem(P.FORM_RETRY))
     ratelimit.check_locked(request, session, "resume")  # guessing codes: locked out for the window
     draft = drafts.draft_by_code(session, resume_code, request.app.state.settings.draft_days)
     if draft is None:  # the form again, with the message, so she can retype
         ratelimit.count(request, session, "resume")
-        problem = Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20])
-        return render(request, "resume.html", {"problem": problem}, status_code=problem.status)
+        return _resume_form(request, Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20]))
     page = draft.page or getattr(flow.first_page(_draft_survey(catalog, draft).survey), "name", None)
     response = (_see(request, "show_page", survey=draft.survey, page=page) if page
                 else _see(request, "intro", survey=draft.survey))

@@ -15,6 +15,13 @@ from surveys.model import Question, Survey
 VILLAGE = "140000002001"
 
 
+def browser_csrf(client: Any) -> str:
+    """The anti-forgery token of this client's start and resume forms (as a browser gets it from the
+    form it is about to post: the token is bound to the client's form cookie)."""
+    page = client.get("/resume")
+    return str(BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf]")["value"])
+
+
 def default_answer(q: Question) -> Any:
     """A valid answer a respondent could give, from the compiled question alone."""
     if q.kind == "single":
@@ -66,7 +73,7 @@ class Robot:
     def run(self, village: str = VILLAGE) -> str:
         """Answer from the introduction to the end; returns the final page's HTML."""
         assert self.client.get(f"/s/{self.survey.name}/{village}").status_code == 200
-        response = self.client.post(f"/s/{self.survey.name}/start", data={"village": village})
+        response = self.client.post(f"/s/{self.survey.name}/start", data={"village": village, "csrf": browser_csrf(self.client)})
         while not response.url.path.endswith("/done"):
             assert response.status_code == 200, response.text
             page_name = response.url.path.rsplit("/", 1)[1]

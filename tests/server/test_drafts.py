@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from server.store import responses
-from tests.server.robot import VILLAGE, Robot
+from tests.server.robot import VILLAGE, Robot, browser_csrf
 
 
 def stored(app: Any) -> int:
@@ -18,7 +18,7 @@ def stored(app: Any) -> int:
 
 
 def first_page(client: Any, survey: str = "women") -> Any:
-    return client.post(f"/s/{survey}/start", data={"village": VILLAGE})
+    return client.post(f"/s/{survey}/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
 
 
 def resume_code(html: str) -> str:
@@ -33,9 +33,9 @@ def test_draft_resumed_in_a_second_client_by_resume_code(app: Any, client: Any) 
     assert second_page.url.path == "/s/women/p/p_basic"
     code = resume_code(second_page.text)
     with TestClient(app) as phone:
-        wrong = phone.post("/resume", data={"resume_code": "XXXX-0000"})
+        wrong = phone.post("/resume", data={"resume_code": "XXXX-0000", "csrf": browser_csrf(phone)})
         assert wrong.status_code == 404 and "draft.resume_code_invalid" in wrong.text
-        resumed = phone.post("/resume", data={"resume_code": code.lower()})
+        resumed = phone.post("/resume", data={"resume_code": code.lower(), "csrf": browser_csrf(phone)})
         assert resumed.url.path == "/s/women/p/p_basic"
         back = phone.post("/s/women/p/p_basic", data={"csrf": BeautifulSoup(resumed.text, "html.parser").select_one(
             "input[name=csrf]")["value"], "nav": "back"})
@@ -50,7 +50,7 @@ def test_draft_resumed_in_a_second_client_by_resume_code(app: Any, client: Any) 
             name = response.url.path.rsplit("/", 1)[1]
             response = phone.post(response.url.path, data=phone_robot.fill(name, response.text))
     assert stored(app) == 1
-    assert client.post("/resume", data={"resume_code": code}).status_code == 404  # no longer works
+    assert client.post("/resume", data={"resume_code": code, "csrf": browser_csrf(client)}).status_code == 404  # no longer works
 
 
 def test_closing_the_tab_and_coming_back_continues_where_she_stopped(app: Any, client: Any) -> None:
@@ -192,7 +192,7 @@ def test_concurrent_saves_of_two_pages_of_one_draft_lose_no_answer(app: Any, liv
     for _ in range(10):
         http = stack.enter_context(httpx.Client(base_url=live_url, timeout=60, follow_redirects=True))
         robot = Robot(http, survey)
-        page = http.post("/s/women/start", data={"village": VILLAGE})
+        page = http.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(http)})
         assert page.status_code == 200, (page.url, page.text[:300])
         while page.url.path.rsplit("/", 1)[1] != "p_family":  # p_screening is skipped at 18
             page = http.post(page.url.path, data=robot.fill(page.url.path.rsplit("/", 1)[1], page.text))
@@ -231,7 +231,7 @@ def test_hostile_form_values_are_answered_not_crashed(app: Any, client: Any) -> 
     assert huge.status_code == 200 and "answer.form_integer" not in huge.text  # shown as a message, not a code
     assert BeautifulSoup(huge.text, "html.parser").select_one("#e-age") is not None
     for village in ("1400\x00", "\ud800", "x" * 5000):
-        r = client.post("/s/women/start", data={"village": village.encode("utf-8", "surrogatepass")})
+        r = client.post("/s/women/start", data={"village": village.encode("utf-8", "surrogatepass"), "csrf": browser_csrf(client)})
         assert r.status_code == 404 and "village.not_found" in r.text
     many = client.post("/s/women/p/p_screen", data={f"f{i}": "1" for i in range(2000)} | {"csrf": csrf})
     assert many.status_code == 413 and "request.form_too_large" in many.text
@@ -242,4 +242,4 @@ def test_a_resume_code_typed_in_full_width_letters_is_accepted(app: Any, client:
     code = resume_code(first_page(client).text).replace("-", "")
     wide = "".join(chr(ord(ch) + 0xFEE0) for ch in code.lower())  # ａｂｃ１２３ from a Chinese keyboard
     with TestClient(app) as phone:
-        assert phone.post("/resume", data={"resume_code": wide}).url.path == "/s/women/p/p_screen"
+        assert phone.post("/resume", data={"resume_code": wide, "csrf": browser_csrf(phone)}).url.path == "/s/women/p/p_screen"

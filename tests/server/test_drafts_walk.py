@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from sqlmodel import Session
 
 from server.store import drafts, responses
-from tests.server.robot import VILLAGE, Robot
+from tests.server.robot import VILLAGE, Robot, browser_csrf
 
 # survey -> list of (overrides, expected outcome); together the paths visit every page
 PATHS: dict[str, list[tuple[dict[str, Any], str]]] = {
@@ -75,7 +75,7 @@ def test_refusal_stores_only_the_refusal(app: Any, client: Any) -> None:
 
 
 def test_errors_are_shown_next_to_the_field_and_answers_kept(client: Any) -> None:
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     soup = BeautifulSoup(page.text, "html.parser")
     csrf = soup.select_one("input[name=csrf]")["value"]
     again = client.post(page.url.path, data={"csrf": csrf, "nav": "next", "sex": "1", "resident": "1", "age": "abc"})
@@ -89,7 +89,7 @@ def test_errors_are_shown_next_to_the_field_and_answers_kept(client: Any) -> Non
 
 
 def test_form_without_a_valid_token_is_refused_and_changes_nothing(app: Any, client: Any) -> None:
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "sex": "1"})
     assert bad.status_code == 403 and "request.form_expired" in bad.text
     with Session(app.state.engine) as session:
@@ -101,9 +101,9 @@ def test_unknown_survey_village_and_page_are_clear_errors(client: Any) -> None:
     assert client.get("/s/nosuch").status_code == 404
     village = client.get("/s/women/999999")
     assert village.status_code == 404 and "village.not_found" in village.text and "999999" in village.text
-    bad_start = client.post("/s/women/start", data={"village": "nope"})
+    bad_start = client.post("/s/women/start", data={"village": "nope", "csrf": browser_csrf(client)})
     assert bad_start.status_code == 404 and "village.not_found" in bad_start.text
-    client.post("/s/women/start", data={"village": VILLAGE})
+    client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     assert client.get("/s/women/p/nosuch").status_code == 404
 
 
@@ -115,7 +115,7 @@ def test_home_lists_every_questionnaire_and_village_links(client: Any) -> None:
 
 
 def test_htmx_request_gets_the_page_body_only(client: Any) -> None:
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     partial = client.get(page.url.path, headers={"HX-Request": "true"})
     assert "<html" not in partial.text and 'id="qs"' in partial.text
     assert partial.headers["HX-Push-Url"] == page.url.path and "HX-Request" in partial.headers["Vary"]
@@ -123,7 +123,7 @@ def test_htmx_request_gets_the_page_body_only(client: Any) -> None:
 
 
 def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any) -> None:
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     soup = BeautifulSoup(page.text, "html.parser")
     assert soup.select_one("noscript #q-age") is not None  # JS off: shown with a note, checked on the server
     assert soup.select_one("#q-sex")["hx-post"].endswith("/p/p_screen/refresh")
@@ -140,7 +140,7 @@ def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any)
 def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any) -> None:
     survey = app.state.catalog.current["women"].survey
     robot = Robot(client, survey)
-    response = client.post("/s/women/start", data={"village": VILLAGE})
+    response = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     while not response.url.path.endswith("/p_rights"):
         response = client.post(response.url.path, data=robot.fill(response.url.path.rsplit("/", 1)[1], response.text))
     soup = BeautifulSoup(response.text, "html.parser")
@@ -151,7 +151,7 @@ def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any
 
 def test_quick_exit_forgets_the_draft_so_back_cannot_show_her_answers(app: Any, client: Any) -> None:
     robot = Robot(client, app.state.catalog.current["women"].survey)
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     page = client.post(page.url.path, data=robot.fill("p_screen", page.text))
     assert page.url.path == "/s/women/p/p_basic" and client.cookies.get("cs_women")
     left = client.get("/leave")
@@ -169,11 +169,11 @@ def robot_code(html: str) -> str:
 def test_dead_ends_offer_a_way_on(client: Any) -> None:
     """A wrong resume code keeps the box to retype; an unknown village offers the village list; the first
     page has no Back button; error pages do not show codes to respondents."""
-    wrong = client.post("/resume", data={"resume_code": "XXXX-0000"})
+    wrong = client.post("/resume", data={"resume_code": "XXXX-0000", "csrf": browser_csrf(client)})
     soup = BeautifulSoup(wrong.text, "html.parser")
     assert wrong.status_code == 404 and soup.select_one("input[name=resume_code]") and soup.select_one(".error")
     village = client.get("/s/women/999999999999")
     assert village.status_code == 404 and BeautifulSoup(village.text, "html.parser").select("select#village option")
-    first = client.post("/s/women/start", data={"village": VILLAGE})
+    first = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     assert not BeautifulSoup(first.text, "html.parser").select("button[value=back]")
     assert "page.not_found" not in BeautifulSoup(client.get("/s/women/p/nope").text, "html.parser").get_text()

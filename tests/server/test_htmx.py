@@ -12,13 +12,13 @@ from bs4 import BeautifulSoup
 from sqlmodel import Session
 
 from server.store import drafts, responses
-from tests.server.robot import VILLAGE, Robot
+from tests.server.robot import VILLAGE, Robot, browser_csrf
 
 HX = {"HX-Request": "true"}
 
 
 def _start(client: Any, survey: str = "women") -> tuple[Any, str]:
-    page = client.post(f"/s/{survey}/start", data={"village": VILLAGE})
+    page = client.post(f"/s/{survey}/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     return page, BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf]")["value"]
 
 

@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 
 from server.settings import ROOT
 from tests.server.live import clean_env, free_port, serving
-from tests.server.robot import VILLAGE
+from tests.server.robot import VILLAGE, browser_csrf
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ def test_wheel_installs_and_serves_pages_from_the_installed_package(tmp_path: Pa
             assert css.startswith("/static/app.css?v=")
             sheet = http.get(css)
             assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
-            first = http.post("/s/women/start", data={"village": VILLAGE})
+            first = http.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(http)})
             assert first.status_code == 200 and "/s/women/p/" in str(first.url)
             assert BeautifulSoup(first.text, "html.parser").select("fieldset[id^=q-]")
             assert "swagger-ui-bundle.js" in http.get("/api/docs").text

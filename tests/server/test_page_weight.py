@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.server.robot import VILLAGE
+from tests.server.robot import VILLAGE, browser_csrf
 
 LIMIT = 50 * 1024
 
@@ -20,7 +20,7 @@ def wire_bytes(client: Any, url: str) -> int:
 
 @pytest.mark.parametrize("survey", ["women", "caregiver", "child"])
 def test_first_page_weighs_at_most_50_kb(client: Any, survey: str, record_property: Any) -> None:
-    page = client.post(f"/s/{survey}/start", data={"village": VILLAGE})
+    page = client.post(f"/s/{survey}/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     soup = BeautifulSoup(page.text, "html.parser")
     assets = [link["href"] for link in soup.select("link[rel=stylesheet]")] + [s["src"] for s in soup.select("script[src]")]
     assert all(a.startswith("/static/") for a in assets)  # no external requests

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from server.app import create_app
 from server.store.drafts import Draft
 from server.store.responses import count_responses
-from tests.server.robot import VILLAGE
+from tests.server.robot import VILLAGE, browser_csrf
 
 # Ten pages of one question each: the page turns of a real questionnaire, quick to answer.
 TEN_PAGES = "name: tiny\ntitle: 小问卷\npages:\n" + "".join(
@@ -43,7 +43,7 @@ def served(make_settings: Any, tmp_path: Path, limits: str | None = None) -> Ite
 
 
 def answer_all(client: TestClient) -> int:
-    page = client.post("/s/tiny/start", data={"village": VILLAGE})
+    page = client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     while "/done" not in page.url.path:
         assert page.status_code == 200, page.text
         csrf = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf]")["value"]
@@ -66,8 +66,8 @@ def test_sixty_villagers_behind_one_address_all_finish(make_settings: Any, tmp_p
 def test_a_client_over_the_limit_gets_429_with_retry_after(make_settings: Any, tmp_path: Path) -> None:
     with served(make_settings, tmp_path, "start=3/600") as (app, client):
         for _ in range(3):
-            assert client.post("/s/tiny/start", data={"village": VILLAGE}).status_code == 200
-        r = client.post("/s/tiny/start", data={"village": VILLAGE}, follow_redirects=False)
+            assert client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}).status_code == 200
+        r = client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}, follow_redirects=False)
         assert r.status_code == 429 and "request.rate_limited" in r.text and 0 < int(r.headers["retry-after"]) <= 600
         api = client.get("/api/v1/surveys")
         assert api.status_code == 200  # other actions are not limited by it
@@ -75,26 +75,26 @@ def test_a_client_over_the_limit_gets_429_with_retry_after(make_settings: Any, t
 
 def test_resume_guessing_locks_the_address_out(make_settings: Any, tmp_path: Path) -> None:
     with served(make_settings, tmp_path, "resume=3/600") as (app, client):
-        page = client.post("/s/tiny/start", data={"village": VILLAGE})
+        page = client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
         code = BeautifulSoup(page.text, "html.parser").select_one(".resume strong").get_text()
         for guess in ("AAAA2222", "BBBB3333", "CCCC4444"):
-            assert client.post("/resume", data={"resume_code": guess}).status_code == 404
+            assert client.post("/resume", data={"resume_code": guess, "csrf": browser_csrf(client)}).status_code == 404
         with TestClient(app) as other_phone_same_address:
-            right = other_phone_same_address.post("/resume", data={"resume_code": code})
+            right = other_phone_same_address.post("/resume", data={"resume_code": code, "csrf": browser_csrf(other_phone_same_address)})
             assert right.status_code == 429 and "request.rate_limited" in right.text
 
 
 def test_limits_are_shared_by_every_process_on_the_database(make_settings: Any, tmp_path: Path) -> None:
     with served(make_settings, tmp_path, "start=4/600") as (_, first), \
             served(make_settings, tmp_path, "start=4/600") as (_, second):
-        statuses = [c.post("/s/tiny/start", data={"village": VILLAGE}, follow_redirects=False).status_code
+        statuses = [c.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(c)}, follow_redirects=False).status_code
                     for c in (first, second, first, second, first)]
         assert statuses == [303, 303, 303, 303, 429]
 
 
 def test_rate_limits_off_turns_them_off(make_settings: Any, tmp_path: Path) -> None:
     with served(make_settings, tmp_path, "off") as (_, client):
-        assert all(client.post("/s/tiny/start", data={"village": VILLAGE}, follow_redirects=False).status_code == 303
+        assert all(client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}, follow_redirects=False).status_code == 303
                    for _ in range(20))
 
 
@@ -109,11 +109,11 @@ def test_a_broken_limit_setting_is_a_clear_start_up_problem(make_settings: Any, 
 
 def test_drafts_and_resume_codes_expire_after_draft_days(make_settings: Any, tmp_path: Path) -> None:
     with served(make_settings, tmp_path) as (app, client):
-        page = client.post("/s/tiny/start", data={"village": VILLAGE})
+        page = client.post("/s/tiny/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
         code = BeautifulSoup(page.text, "html.parser").select_one(".resume strong").get_text()
         with Session(app.state.engine) as session:
             session.execute(update(Draft).values(updated_at=Draft.updated_at - timedelta(days=31)))
             session.commit()
         assert client.get("/s/tiny/p/p0", follow_redirects=False).headers["location"] == "/s/tiny"
         with TestClient(app) as phone:
-            assert phone.post("/resume", data={"resume_code": code}).status_code == 404
+            assert phone.post("/resume", data={"resume_code": code, "csrf": browser_csrf(phone)}).status_code == 404

@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from starlette.requests import ClientDisconnect
 
-from tests.server.robot import VILLAGE
+from tests.server.robot import VILLAGE, browser_csrf
 
 
 def test_every_response_carries_the_security_headers(client: Any) -> None:
@@ -21,7 +22,7 @@ def test_every_response_carries_the_security_headers(client: Any) -> None:
 
 
 def test_draft_pages_are_never_stored_by_a_cache_but_static_files_are(client: Any) -> None:
-    page = client.post("/s/women/start", data={"village": VILLAGE})
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     assert page.url.path == "/s/women/p/p_screen" and page.headers["cache-control"] == "no-store"
     assert "immutable" in client.get("/static/app.css").headers["cache-control"]
 
@@ -30,14 +31,54 @@ def test_draft_pages_are_never_stored_by_a_cache_but_static_files_are(client: An
                                     {"Origin": "null"}])
 def test_a_form_posted_from_another_site_is_refused_and_plants_no_draft(app: Any, client: Any,
                                                                        header: dict[str, str]) -> None:
-    r = client.post("/s/women/start", data={"village": VILLAGE}, headers=header, follow_redirects=False)
+    r = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}, headers=header, follow_redirects=False)
     assert r.status_code == 403 and "request.cross_site" in r.text and "cs_women" not in r.cookies
-    resume = client.post("/resume", data={"resume_code": "ABCD2345"}, headers=header)
+    resume = client.post("/resume", data={"resume_code": "ABCD2345", "csrf": browser_csrf(client)}, headers=header)
     assert resume.status_code == 403 and "request.cross_site" in resume.text
 
 
+def _drafts(app: Any) -> int:
+    from sqlmodel import Session, func, select
+
+    from server.store.drafts import Draft
+
+    with Session(app.state.engine) as session:
+        return int(session.exec(select(func.count()).select_from(Draft)).one())
+
+
+@pytest.mark.parametrize("token", ["", "0" * 32, "forged"])
+def test_start_without_this_browsers_token_plants_no_draft_and_offers_the_button_again(
+        app: Any, client: Any, token: str) -> None:
+    client.get(f"/s/women/{VILLAGE}")  # the browser has its form cookie; the post lacks the matching token
+    r = client.post("/s/women/start", data={"village": VILLAGE, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 403 and "request.form_retry" in r.text and "请再点一次" in r.text
+    assert "cs_women" not in r.cookies and _drafts(app) == 0
+    fresh = BeautifulSoup(r.text, "html.parser")
+    retry = {"village": fresh.select_one("input[name=village]")["value"], "csrf": fresh.select_one("input[name=csrf]")["value"]}
+    assert client.post("/s/women/start", data=retry, follow_redirects=False).status_code == 303  # one more tap
+    assert _drafts(app) == 1
+
+
+def test_a_token_read_by_another_site_is_useless_in_the_victims_browser(app: Any, client: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as attacker:  # the attacker loads our form and copies its token into his own page
+        stolen = browser_csrf(attacker)
+    r = client.post("/s/women/start", data={"village": VILLAGE, "csrf": stolen}, follow_redirects=False)
+    assert r.status_code == 403 and _drafts(app) == 0
+    resume = client.post("/resume", data={"resume_code": "ABCD2345", "csrf": stolen})
+    assert resume.status_code == 403 and "request.form_retry" in resume.text
+    assert BeautifulSoup(resume.text, "html.parser").select_one("input[name=resume_code]") is not None
+
+
+def test_the_form_cookie_is_http_only_and_same_site(client: Any) -> None:
+    cookie = client.get("/resume").headers["set-cookie"]
+    assert cookie.startswith("cunsheng_form=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "set-cookie" not in client.get("/s/women").headers  # kept, not renewed, once the browser has it
+
+
 def test_a_form_from_our_own_pages_passes_the_origin_check(client: Any) -> None:
-    r = client.post("/s/women/start", data={"village": VILLAGE}, headers={"Origin": "http://testserver"},
+    r = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}, headers={"Origin": "http://testserver"},
                     follow_redirects=False)
     assert r.status_code == 303
 
@@ -45,7 +86,7 @@ def test_a_form_from_our_own_pages_passes_the_origin_check(client: Any) -> None:
 def test_redirects_never_use_the_host_header(client: Any) -> None:
     r = client.get("/leave/", headers={"Host": "evil.example"}, follow_redirects=False)
     assert r.status_code == 404 and "evil.example" not in r.headers.get("location", "")
-    start = client.post("/s/women/start", data={"village": VILLAGE}, headers={"Host": "evil.example"},
+    start = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)}, headers={"Host": "evil.example"},
                         follow_redirects=False)
     assert start.headers["location"].startswith("/s/women/")
 
@@ -54,7 +95,7 @@ def test_cookies_are_secure_when_the_request_came_over_https(app: Any) -> None:
     from fastapi.testclient import TestClient
 
     with TestClient(app, base_url="https://testserver") as secure:
-        r = secure.post("/s/women/start", data={"village": VILLAGE}, follow_redirects=False)
+        r = secure.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(secure)}, follow_redirects=False)
         assert "secure" in r.headers["set-cookie"].lower()
 
 

@@ -16,7 +16,7 @@ from server.app import create_app
 from server.store import responses, versions
 from surveys.errors import DefinitionInvalid
 from tests.conftest import BUNDLED
-from tests.server.robot import VILLAGE, complete_answers
+from tests.server.robot import VILLAGE, browser_csrf, complete_answers
 
 
 def test_changed_definition_becomes_a_new_version(make_settings: Any, tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_changed_definition_becomes_a_new_version(make_settings: Any, tmp_path: 
     app1 = create_app(make_settings(defs))
     v1 = app1.state.catalog.current["women"]
     with TestClient(app1) as phone:
-        phone.post("/s/women/start", data={"village": VILLAGE})  # a draft started under version 1
+        phone.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(phone)})  # a draft started under version 1
     women = defs / "women.yaml"
     women.write_text(women.read_text(encoding="utf-8").replace("妇女发展满意度与需求调查", "妇女发展满意度与需求调查（修订）", 1),
                      encoding="utf-8")

@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup
 from server.settings import ROOT
 from surveys.compiler import compile_file
 from tests.server.live import clean_env, free_port, serving
-from tests.server.robot import VILLAGE, Robot
+from tests.server.robot import VILLAGE, Robot, browser_csrf
 
 CUNSHENG = str(Path(sys.executable).parent / "cunsheng")
 WORKER = "X-Cunsheng-Worker"
@@ -61,7 +61,7 @@ def test_a_draft_started_on_one_worker_continues_on_another(postgres: Any, tmp_p
             assert "server" not in health.headers  # no banner naming the server software
         assert len(seen) == 2, seen  # two processes answer
 
-        started = http.post("/s/women/start", data={"village": VILLAGE})
+        started = http.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(http)})
         assert started.status_code == 303
         first, a = started.headers["location"], started.headers[WORKER]
         on_b = answered_by(http, lambda: http.get(first), lambda pid: pid != a)
