@@ -6,6 +6,7 @@ Nothing is built at import time, so tests create as many apps as they like, each
 from __future__ import annotations
 
 import csv
+import time
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +20,7 @@ from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.limits import BodyLimit
 from server.render import STATIC, make_templates
-from server.routes import docs, drafts, health, home, responses, versions
+from server.routes import console, docs, drafts, health, home, responses, versions
 from server.security import SecurityHeaders
 from server.settings import Settings
 from server.store import villages
@@ -63,11 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.rate_limits = rate_limits
     app.state.secret = secret
+    app.state.clock = time.time  # sign-in lockouts and session idling read this (tests replace it)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
     app.add_middleware(SecurityHeaders)
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):
+    for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router,
+                   console.router):
         app.include_router(router)
     return app

@@ -16,6 +16,7 @@ commands:
   check      compile every questionnaire definition and report errors
   estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
   weights    survey weights from a respondent file and a weighting specification
+  staff      console accounts: add one (the first admin too), issue a device token
 
 Run `cunsheng <command> --help` for the options of a command."""
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.cli.weights import main as weights_main
 
         return weights_main(rest)
+    if command == "staff":
+        from server.staff_cli import main as staff_main
+
+        return staff_main(rest)
     if command in ("serve", "init-db", "check"):
         from server.commands import run
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -72,6 +72,11 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(exc.params["seconds"])} if exc.entry is P.RATE_LIMITED else None
     if _wants_json(request):
         return JSONResponse(exc.body(), status_code=status, headers=headers)
+    if exc.code == "auth.sign_in_required":  # a console page: to the sign-in form, and back afterwards
+        from urllib.parse import urlencode
+
+        login = request.app.url_path_for("login_form")
+        return RedirectResponse(f"{login}?{urlencode({'next': request.url.path})}", status_code=303)
     from server.render import render
 
     return render(request, "problem.html", {"problem": exc}, status_code=status, headers=headers)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     draft_days: int = Field(
         default=30, ge=1, description="Days a draft stays open after its last save: its resume cookie and code then expire."
     )
+    staff_idle_minutes: int = Field(
+        default=60, ge=1, description="Minutes without a request after which a console sign-in ends."
+    )
     public_url: str = Field(
         default="",
         description="The address respondents open (e.g. https://cunsheng.example.cn) when behind a proxy; form posts "

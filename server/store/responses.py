@@ -40,6 +40,7 @@ class Response(SQLModel, table=True):
     completed_at: datetime | None = None
     received_at: datetime = Field(default_factory=utcnow)
     duration_seconds: int | None = None
+    staff_id: int | None = None  # the account (device or API token) that submitted it; None: anonymous
 
 
 @dataclass(frozen=True)
