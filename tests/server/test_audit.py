@@ -1,0 +1,99 @@
+"""Every write leaves exactly one audit row, with the right actor and unit, in the same transaction."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlmodel import Session, select
+
+from server.routes import console
+from server.store.audit import AuditEntry
+from tests.server.staffkit import COUNTY, PASSWORD, csrf_of, make_staff, sign_in
+
+NEW_PASSWORD = "another-long-passphrase"
+
+
+def _rows(app: Any) -> list[AuditEntry]:
+    with Session(app.state.engine) as session:
+        return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def _writes(client: Any) -> dict[str, Any]:
+    """Each console write route performed once, as the signed-in admin (name -> the request to make)."""
+    def csrf() -> str:
+        return csrf_of(client.get("/console/staff").text)
+
+    return {
+        "staff_add": lambda: client.post("/console/staff", data={"csrf": csrf(), "username": "zhuren2",
+                                         "role": "collector", "unit": "149901001002", "password": PASSWORD}),
+        "token_issue": lambda: client.post("/console/staff/zhuren/tokens", data={"csrf": csrf(), "label": "平板"}),
+        "token_revoke": lambda: client.post("/console/tokens/1/revoke", data={"csrf": csrf()}),
+        "password_change": lambda: client.post("/console/password", data={
+            "csrf": csrf(), "current": PASSWORD, "new": NEW_PASSWORD, "again": NEW_PASSWORD}),
+        "logout": lambda: client.post("/logout", data={"csrf": csrf()}),
+    }
+
+
+EXPECTED = {"staff_add": ("staff.add", "149901001002"), "token_issue": ("token.issue", "149901001001"),
+            "token_revoke": ("token.revoke", None), "password_change": ("password.change", COUNTY),
+            "logout": ("logout", COUNTY)}
+
+
+def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
+    make_staff(app, "fuer", "admin", COUNTY)
+    make_staff(app, "zhuren", "collector", "149901001001")
+    writes = {r.name for r in console.router.routes if isinstance(r, APIRoute) and r.methods & {"POST"}}
+    assert writes - console.PUBLIC == set(EXPECTED)  # a new write route must be listed here
+    sign_in(client, "fuer")
+    for name, perform in _writes(client).items():
+        before = len(_rows(app))
+        assert perform().status_code < 400, name
+        new = _rows(app)[before:]
+        verb, unit = EXPECTED[name]
+        assert [(e.verb, e.actor) for e in new] == [(verb, "fuer")], name
+        if unit is not None:
+            assert new[0].unit_code == unit, name
+
+
+def test_sign_ins_are_audited_success_and_failure(app: Any, client: Any) -> None:
+    make_staff(app, "fuer", "admin", COUNTY)
+    sign_in(client, "fuer", "not-the-password")
+    sign_in(client, "fuer")
+    assert [(e.verb, e.actor, e.unit_code) for e in _rows(app)] == [("login.failed", "fuer", None),
+                                                                      ("login", "fuer", COUNTY)]
+    assert all(PASSWORD not in str(e.summary) for e in _rows(app))
+
+
+def test_each_staff_command_is_audited_once(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.cli import main
+
+    monkeypatch.setenv("CUNSHENG_DATABASE_URL", app.state.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["staff", "add", "fuer", "--role", "admin", "--unit", COUNTY, "--password-stdin"]) == 0
+    assert main(["staff", "token", "fuer", "--label", "省平台"]) == 0
+    assert [(e.verb, e.actor, e.unit_code) for e in _rows(app)] == [("staff.add", "cli", COUNTY),
+                                                                      ("token.issue", "cli", COUNTY)]
+
+
+def test_a_failed_write_leaves_no_audit_row(app: Any, client: Any) -> None:
+    make_staff(app, "fuer", "admin", COUNTY)
+    sign_in(client, "fuer")
+    before = len(_rows(app))
+    r = client.post("/console/staff", data={"csrf": csrf_of(client.get("/console/staff").text), "username": "fuer",
+                                            "role": "viewer", "unit": COUNTY, "password": PASSWORD})
+    assert r.status_code == 409 and len(_rows(app)) == before
+
+
+def test_no_code_path_updates_or_deletes_audit_rows() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in [*root.glob("server/**/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        if "AuditEntry" in text or "audit_log" in text:
+            for bad in ("update(AuditEntry", "delete(AuditEntry", "session.delete(entry", "UPDATE audit_log",
+                        "DELETE FROM audit_log"):
+                assert bad not in text, (path, bad)
