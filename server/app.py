@@ -13,7 +13,7 @@ from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
-from server import ratelimit
+from server import apidoc, ratelimit
 from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
@@ -70,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):
         app.include_router(router)
+    apidoc.with_published_names(app)
     return app
