@@ -53,7 +53,7 @@ def _read_payload(request: Request, raw: bytes) -> ResponseIn:
         reason, path = bad
         if reason == "depth":
             raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path)
-        raise Problem(P.BAD_TEXT, path=path)
+        raise Problem(P.BAD_NUMBER if reason == "number" else P.BAD_TEXT, path=path)
     try:
         return ResponseIn.model_validate(body)
     except ValidationError as exc:
@@ -69,7 +69,7 @@ _POST_DOC: dict[str, Any] = {
         201: {"description": "新答卷已保存", "headers": _LOCATION},
         200: {"model": ResponseOut, "description": "同一份答卷重发：返回已保存的答卷", "headers": _LOCATION},
         **problems(P.SURVEY_NOT_FOUND, P.INSTANCE_CONFLICT, P.BODY_TOO_LARGE, P.NOT_JSON_MEDIA, P.REQUEST_INVALID,
-                   P.BODY_NOT_JSON, P.BODY_NOT_OBJECT, P.BODY_TOO_DEEP, P.BAD_TEXT,
+                   P.BODY_NOT_JSON, P.BODY_NOT_OBJECT, P.BODY_TOO_DEEP, P.BAD_TEXT, P.BAD_NUMBER,
                    P.VERSION_NOT_FOUND, P.VILLAGE_UNKNOWN, P.ANSWERS_INVALID, P.RATE_LIMITED),
     },
 }

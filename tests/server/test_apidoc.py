@@ -47,6 +47,7 @@ def test_the_ingest_documents_its_answers_bodies_and_the_rate_limit(client: Any)
         assert body_schema(post["responses"][status]) == {"$ref": "#/components/schemas/ResponseOut"}
         assert "Location" in post["responses"][status]["headers"]
     assert "Retry-After" in post["responses"]["429"]["headers"]
+    assert "request.bad_number" in post["responses"]["422"]["description"]
 
 
 def test_the_survey_parameter_lists_the_published_questionnaires(client: Any) -> None:
