@@ -14,7 +14,7 @@ from sqlmodel import Session
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
-from server import ratelimit
+from server import apidoc, ratelimit
 from server.catalog import load_catalog
 from server.db import make_engine, migrate
 from server.errors import HANDLERS
@@ -73,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router,
                    console.router):
         app.include_router(router)
+    apidoc.with_published_names(app)
     return app

@@ -39,6 +39,7 @@ class P(Catalogue):
     BODY_NOT_OBJECT = ("request.not_object", 422, "请求体应为 JSON 对象，例如 {{\"instance_id\": …, \"answers\": {{…}}}}。")
     BODY_TOO_DEEP = ("request.too_deep", 422, "请求体嵌套太深（最多 {depth} 层），请检查 {path}。")
     BAD_TEXT = ("request.bad_characters", 422, "字段 {path} 含有无法保存的字符（空字符、控制字符或不成对的代理字符）。")
+    BAD_NUMBER = ("request.bad_number", 422, "字段 {path} 的数无法保存：NaN、Infinity 和超出范围的数（如 1e999）都不是有效的 JSON 数。请改为普通的数。")
     NOT_JSON_MEDIA = ("request.media_type", 415, "请以 Content-Type: application/json 提交 JSON。")
     BODY_TOO_LARGE = ("request.too_large", 413, "提交的内容太大（上限 {limit} KB）。")
     FORM_TOO_LARGE = ("request.form_too_large", 413, "表单太大：最多 {fields} 个字段，每个字段不超过 {part} KB。")

@@ -15,18 +15,20 @@ from pydantic_core import PydanticCustomError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 VILLAGE_CODE = r"^[0-9A-Za-z_-]{1,12}$"
+EXAMPLE_INSTANCE_ID = "9b2c7e0a-3f1d-4c5e-8a6b-1d2e3f4a5b6c"  # the documents' examples: a POST, then its status
 
 
 class ResponseIn(BaseModel):
     """A finished response as a device or another system sends it."""
 
     model_config = ConfigDict(extra="forbid")
-    instance_id: UUID
-    version: StrictInt = Field(ge=1)
-    village: str = Field(pattern=VILLAGE_CODE)
-    answers: dict[str, Any]
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    instance_id: UUID = Field(examples=[EXAMPLE_INSTANCE_ID])
+    version: StrictInt = Field(ge=1, examples=[1])
+    village: str = Field(pattern=VILLAGE_CODE, examples=["140000001001"])
+    answers: dict[str, Any] = Field(examples=[{"sex": 2, "resident": 1}],
+                                    description="变量名 -> 答案。示例是问卷 women 的一份：受访者为男性，答完第一页即结束。")
+    started_at: AwareDatetime | None = Field(default=None, examples=["2026-05-01T08:00:00+08:00"])
+    completed_at: AwareDatetime | None = Field(default=None, examples=["2026-05-01T08:12:30+08:00"])
 
     @model_validator(mode="after")
     def _times(self) -> ResponseIn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +26,16 @@ def storable(text: str) -> bool:
 
 def unstorable(value: Any, depth: int = 16) -> tuple[str, str] | None:
     """Why parsed JSON cannot be stored, as (reason, path): ("text", path of the first string, key or value,
-    that is not `storable`) or ("depth", path of the first container nested deeper than `depth`); None if it can."""
+    that is not `storable`), ("number", path of the first NaN or infinite number: Python's json reads `NaN`,
+    `Infinity` and `1e999`, which no JSON column or canonical text can hold) or ("depth", path of the first
+    container nested deeper than `depth`); None if it can."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         node, path, level = stack.pop()
         if isinstance(node, str) and not storable(node):
             return "text", path or "body"
+        if isinstance(node, float) and not math.isfinite(node):
+            return "number", path or "body"
         if isinstance(node, dict | list):
             if level >= depth:
                 return "depth", path or "body"

@@ -12,12 +12,14 @@ import os
 
 from fastapi import APIRouter
 
+from server.apidoc import HealthOut
+
 router = APIRouter()
 
 WORKER_HEADER = "X-Cunsheng-Worker"
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut)
 def healthz() -> dict[str, object]:
     """The process is up; `worker` is its process id."""
     return {"status": "ok", "worker": os.getpid()}

@@ -9,17 +9,18 @@ question with its code and message, checked by the same compiled questionnaire a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from server import ratelimit
+from server.apidoc import ResponseOut, problems
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
-from server.payloads import ResponseIn
+from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
 from server.store import responses, villages
 from server.store.responses import Response
 from surveys.answers import check_response
@@ -28,6 +29,7 @@ from surveys.problem import Problem
 
 router = APIRouter(prefix="/api/v1")
 MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a response
+InstanceId = Annotated[UUID, Path(examples=[EXAMPLE_INSTANCE_ID])]
 
 
 def _response_json(row: Response, number: int) -> dict[str, Any]:
@@ -51,19 +53,25 @@ def _read_payload(request: Request, raw: bytes) -> ResponseIn:
         reason, path = bad
         if reason == "depth":
             raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path)
-        raise Problem(P.BAD_TEXT, path=path)
+        raise Problem(P.BAD_NUMBER if reason == "number" else P.BAD_TEXT, path=path)
     try:
         return ResponseIn.model_validate(body)
     except ValidationError as exc:
         raise invalid_request(exc.errors()) from None
 
 
-_PROBLEM = {"description": "问题 `{code, message, details}`（见 server/errors.py）"}
+_LOCATION = {"Location": {"description": "查询这份答卷是否收到的地址", "schema": {"type": "string"}}}
 _POST_DOC: dict[str, Any] = {
     "openapi_extra": {"requestBody": {"required": True, "content": {
         "application/json": {"schema": ResponseIn.model_json_schema()}}}},
-    "responses": {200: {"description": "同一份答卷重发：返回已保存的答卷"}, 404: _PROBLEM, 409: _PROBLEM,
-                  413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
+    "response_model": ResponseOut,
+    "responses": {
+        201: {"description": "新答卷已保存", "headers": _LOCATION},
+        200: {"model": ResponseOut, "description": "同一份答卷重发：返回已保存的答卷", "headers": _LOCATION},
+        **problems(P.SURVEY_NOT_FOUND, P.INSTANCE_CONFLICT, P.BODY_TOO_LARGE, P.NOT_JSON_MEDIA, P.REQUEST_INVALID,
+                   P.BODY_NOT_JSON, P.BODY_NOT_OBJECT, P.BODY_TOO_DEEP, P.BAD_TEXT, P.BAD_NUMBER,
+                   P.VERSION_NOT_FOUND, P.VILLAGE_UNKNOWN, P.ANSWERS_INVALID, P.RATE_LIMITED),
+    },
 }
 
 
@@ -89,9 +97,9 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
                         headers={"Location": location})
 
 
-@router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status",
-            responses={404: _PROBLEM, 422: _PROBLEM})
-def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: UUID) -> dict[str, Any]:
+@router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status", response_model=ResponseOut,
+            responses=problems(P.SURVEY_NOT_FOUND, P.RESPONSE_NOT_FOUND, P.REQUEST_INVALID))
+def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep, instance_id: InstanceId) -> dict[str, Any]:
     """Whether a device's response arrived (status only: answers never leave the server this way)."""
     row = responses.find_response(session, pub.survey.name, str(instance_id))
     if row is None:

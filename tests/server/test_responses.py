@@ -271,3 +271,33 @@ def test_the_openapi_document_describes_the_ingest_body_and_lists_no_html_pages(
 
 def test_head_of_the_home_page_and_the_favicon_are_not_errors(client: Any) -> None:
     assert client.head("/").status_code == 200 and client.get("/favicon.ico").status_code == 204
+
+
+UNBOUNDED = ("name: open\ntitle: 无界的数\npages:\n  - name: p1\n    title: 第一页\n    questions:\n"
+             "      - {name: amount, kind: decimal, label: 金额, decimals: 2}\n")
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
+def test_a_number_no_json_column_can_hold_is_a_422_and_stores_nothing(make_settings: Any, tmp_path: Any,
+                                                                       number: str) -> None:
+    """Python's json reads NaN, Infinity and 1e999 (as inf); an unbounded decimal accepted them and the
+    canonical payload then failed with a 500 (found by fuzzing the API)."""
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / "open.yaml").write_text(UNBOUNDED, encoding="utf-8")
+    app = create_app(make_settings(tmp_path / "defs"))
+    body = {"instance_id": str(uuid.uuid4()), "version": 1, "village": VILLAGE, "answers": {"amount": "X"}}
+    raw = json.dumps(body).replace('"X"', number)
+    try:
+        with TestClient(app) as client:
+            r = client.post("/api/v1/surveys/open/responses", content=raw, headers={"Content-Type": "application/json"})
+            fine = client.post("/api/v1/surveys/open/responses", json={
+                "instance_id": str(uuid.uuid4()), "version": 1, "village": VILLAGE, "answers": {"amount": 1e308}})
+        assert r.status_code == 422 and r.json()["code"] == "request.bad_number", r.text
+        assert r.json()["details"] == {"path": "answers.amount"}
+        assert fine.status_code == 201 and count(app) == 1  # the largest finite number is still an answer
+    finally:
+        app.state.engine.dispose()

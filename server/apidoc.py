@@ -1,0 +1,97 @@
+"""The JSON API's answers as the OpenAPI document describes them: response bodies and problems.
+
+Routes pass `problems(...)` the catalogue entries they can answer, so each status of the document
+lists its codes, and every problem has the one `{code, message, details}` body of `server.errors`.
+The fuzz test (tests/server/test_fuzz.py) holds the app to this document: an answer whose status,
+content type or body is not described here fails it. Shapes only: no queries, no routes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from surveys.problem import Catalogue
+
+
+class ProblemOut(BaseModel):
+    """A problem from a catalogue (see server/errors.py): clients branch on `code`, people read `message`."""
+
+    code: str = Field(examples=["survey.not_found"])
+    message: str = Field(description="中文说明")
+    details: dict[str, Any] = Field(description="机器可读的细节，例如出错的字段")
+
+
+class SurveyOut(BaseModel):
+    """A published questionnaire at its current version."""
+
+    name: str
+    title: str
+    version: int
+    sha256: str
+
+
+class DefinitionOut(BaseModel):
+    """A questionnaire's definition at its current version (pages, questions, choices, conditions)."""
+
+    model_config = ConfigDict(extra="allow")
+    version: int
+    name: str
+    title: str
+    sha256: str
+    pages: list[dict[str, Any]]
+
+
+class ResponseOut(BaseModel):
+    """A stored response, without its answers (they never leave the server through the API)."""
+
+    id: int
+    survey: str
+    version: int
+    instance_id: str
+    village: str
+    outcome: str = Field(description="complete（答完）或 ended（按问卷规则提前结束）")
+    received_at: datetime
+
+
+class HealthOut(BaseModel):
+    """The answering process is up."""
+
+    status: str
+    worker: int = Field(description="进程号")
+
+
+RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
+
+
+def problems(*entries: Catalogue) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of an operation that can answer these problems, one status each, naming its codes."""
+    codes: dict[int, list[str]] = {}
+    for entry in entries:
+        codes.setdefault(entry.status, []).append(f"`{entry.code}`")
+    return {status: {"model": ProblemOut, "description": "问题 {code, message, details}，code 为 " + "、".join(names),
+                     **({"headers": RETRY_AFTER} if status == 429 else {})}
+            for status, names in codes.items()}
+
+
+def with_published_names(app: FastAPI) -> None:
+    """Document the `{survey}` path parameter as one of the questionnaires this app publishes.
+
+    The catalogue is fixed when the app starts (a new definition needs a restart), so the names can be
+    listed in the document; Swagger UI then offers them, and a generated request reaches the body checks.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        names = sorted(app.state.catalog.current)
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            for param in operation.get("parameters", []):
+                if param["in"] == "path" and param["name"] == "survey":
+                    param["schema"]["enum"] = names
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
