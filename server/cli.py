@@ -17,6 +17,8 @@ commands:
   estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
   weights    survey weights from a respondent file and a weighting specification
   staff      console accounts: add one (the first admin too), issue a device token
+  backup     copy the whole database to a file (SQLite online backup; pg_dump on PostgreSQL)
+  restore    replace the database with a backup (--force when it holds responses)
 
 Run `cunsheng <command> --help` for the options of a command."""
 
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.cli.weights import main as weights_main
 
         return weights_main(rest)
+    if command in ("backup", "restore"):
+        from server.backup import main as backup_main
+
+        return backup_main(command, rest)
     if command == "staff":
         from server.staff_cli import main as staff_main
 

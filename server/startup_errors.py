@@ -31,3 +31,11 @@ class StartErr(Catalogue):
                            "a questionnaire definition is invalid; the server did not start (run `cunsheng check`)")
     RATE_LIMITS = ("settings.rate_limits", 2, "CUNSHENG_RATE_LIMITS 中的 `{item}` 无效：应为 动作=次数/秒数，动作可用 {actions}，或写 off。",
                    "CUNSHENG_RATE_LIMITS: `{item}` is not action=hits/seconds (actions: {actions}) or off")
+    BACKUP_EXISTS = ("backup.exists", 2, "备份文件 {path} 已经存在，请换一个文件名（不会覆盖已有备份）。",
+                     "backup file {path} exists; choose another name (a backup is never overwritten)")
+    BACKUP_MISSING = ("backup.missing", 2, "找不到备份文件 {path}。", "no such backup file: {path}")
+    BACKUP_NOT_EMPTY = ("backup.target_not_empty", 2, "目标数据库已有 {count} 份答卷：恢复会替换全部数据。确认无误请加 --force。",
+                        "the target database holds {count} response(s); restore replaces everything: add --force")
+    BACKUP_FAILED = ("backup.failed", 2, "{tool} 失败：{reason}", "{tool} failed: {reason}")
+    BACKUP_KIND = ("backup.wrong_kind", 2, "{path} 不是{kind}备份文件（SQLite 用 .db 备份，PostgreSQL 用 pg_dump 自定义格式）。",
+                   "{path} is not a {kind} backup")
