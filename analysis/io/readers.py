@@ -67,7 +67,8 @@ def parquet_layout(path: Path) -> tuple[int, dict[str, bool]]:
 
 def iter_parquet(path: Path, needed: Mapping[str, str], batch_rows: int) -> Iterator[dict[str, Column]]:
     """The `needed` columns of a Parquet file, batch by batch (at most `batch_rows` rows each), as the
-    same numbers and codes `read_table` gives for the whole file (codes are per batch)."""
+    same numbers and codes `read_table` gives for the whole file (codes are per batch). The next
+    batches are decoded in a thread while the caller works on this one (pyarrow releases the GIL)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -77,11 +78,51 @@ def iter_parquet(path: Path, needed: Mapping[str, str], batch_rows: int) -> Iter
         schema = pq.ParquetFile(path).schema_arrow
         _check_names(needed, schema.names)
         text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
-        batches = pq.ParquetFile(path, read_dictionary=text).iter_batches(batch_size=batch_rows, columns=list(needed))
-        for batch in batches:
+        file = pq.ParquetFile(path, read_dictionary=text)
+        for batch in _prefetched(file.iter_batches(batch_size=batch_rows, columns=list(needed), use_threads=False)):
             yield {name: _arrow_column(batch.column(name)) for name in needed}
     except (pa.ArrowInvalid, OSError) as exc:
         raise _unreadable(path, exc) from None
+
+
+def _prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The items of an iterator, produced up to `depth` ahead by a worker thread; an exception in
+    the worker is raised here, and leaving the loop early stops the worker."""
+    import queue
+    import threading
+
+    done = object()
+    slots: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except Exception as exc:  # handed to the reading thread, which raises it
+            slots.put((done, exc))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def read_frame(path: Path) -> Any:

@@ -95,7 +95,7 @@ def _clash_value(state: Scan) -> object:
         (row, psu)
         for psu, strata in state.clashes.items()
         for stratum, row in strata.items()
-        if stratum != int(state.last_stratum[psu])
+        if stratum != state.last_stratum[psu]
     )
     value = state.psu.keys[best[1]]
     return float(value) if state.psu.floating else value

@@ -35,12 +35,18 @@ class Dictionary:
         self.index: dict[Any, int] = {}
         self.keys: list[Any] = []
         self.floating = False
+        self.low = 0
+        self.table = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def codes(self, column: Column) -> np.ndarray:
         """Global codes of a batch's column (-1 where missing, unless missing is a level)."""
+        if not isinstance(column, Coded) and column.dtype.kind in "iu" and len(column):
+            fast = self._integer_codes(column)
+            if fast is not None:
+                return fast
         coded = encode(column)
         if not isinstance(column, Coded) and np.asarray(column).dtype.kind == "f":
             self.floating = True
@@ -50,6 +56,28 @@ class Dictionary:
         if self.missing_level and (coded.codes < 0).any():
             lookup[-1] = self._code(None)
         return lookup[coded.codes]
+
+    def _integer_codes(self, values: np.ndarray) -> np.ndarray | None:
+        """Codes of integers through a table over their range (one gather per batch), or None when
+        the range is too wide for a table."""
+        low, high = int(values.min()), int(values.max())
+        if len(self.table):
+            low, high = min(low, self.low), max(high, self.low + len(self.table) - 1)
+        if high - low > 4 * len(values) + (1 << 16):
+            return None
+        if low != self.low or high - low + 1 != len(self.table):
+            table = np.full(high - low + 1, -1, dtype=np.int64)
+            table[self.low - low : self.low - low + len(self.table)] = self.table
+            self.low, self.table = low, table
+        shifted = values - low if low else values
+        codes = self.table[shifted]
+        new = codes < 0
+        if new.any():
+            seen = np.flatnonzero(np.bincount(shifted[new], minlength=len(self.table)))
+            for value in (seen + low).tolist():
+                self.table[value - low] = self._code(value)
+            codes[new] = self.table[shifted[new]]
+        return codes
 
     def _code(self, value: Any) -> int:
         code = self.index.get(value)
@@ -143,9 +171,12 @@ class Firsts:
         self.row = np.zeros(0, dtype=np.int64)
         self.value = np.zeros(0)
 
-    def note(self, codes: np.ndarray, offset: int, values: np.ndarray | None = None) -> None:
-        """Record the first occurrence of every code of this batch not seen before."""
+    def note(self, codes: np.ndarray, offset: int, values: np.ndarray | None = None) -> np.ndarray | None:
+        """Record the first occurrence of every code of this batch not seen before; return the
+        batch's first index of every code (None when the batch has no new code)."""
         size = int(codes.max(initial=-1)) + 1
+        if size <= len(self.row):
+            return None  # every code below len(self.row) was noted in the batch that created it
         if size > len(self.row):
             self.row = np.concatenate([self.row, np.full(size - len(self.row), self.NONE, dtype=np.int64)])
             self.value = np.concatenate([self.value, np.full(size - len(self.value), np.nan)])
@@ -154,6 +185,7 @@ class Firsts:
         self.row[:size][new] = offset + first[new]
         if values is not None:
             self.value[:size][new] = values[first[new]]
+        return first
 
 
 def first_rows(codes: np.ndarray, size: int) -> np.ndarray:

@@ -89,7 +89,9 @@ def _strata(state: Scan) -> tuple[np.ndarray, tuple[Any, ...], np.ndarray, np.nd
 
 def _degf(state: Scan, stratum_of_unit: np.ndarray) -> int:
     """R's `degf()`: units minus strata among rows with a non-zero weight."""
-    used = state.units.get("nonzero", [state.n_units]) > 0
+    sizes = [state.n_units, state.n_domains]
+    nonzero = (state.cells.get("n", sizes) - state.cells.get("zero", sizes)).sum(axis=1)
+    used = nonzero + state.units.get("nonzero", [state.n_units]) > 0
     return int(np.count_nonzero(used) - len(np.unique(stratum_of_unit[used])))
 
 
@@ -121,6 +123,12 @@ def _cut(state: Scan, name: str, order: np.ndarray) -> np.ndarray:
 
 
 def _by_domain(state: Scan, name: str, order: np.ndarray) -> np.ndarray:
+    """A per-domain sum in sorted domain order: a domain accumulator, or `nonzero` (usable rows of
+    non-zero weight) and `rows` (every row) from the cells."""
+    if name == "nonzero":
+        return (_cut(state, "n", order) - _cut(state, "zero", order)).sum(axis=0)
+    if name == "rows":
+        return _cut(state, "n", order).sum(axis=0) + state.domains.get("rows", [state.n_domains])[order]
     return state.domains.get(name, [state.n_domains])[order]
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from analysis.design.spec import Design
 from analysis.estimators.request import Request
 from analysis.estimators.table import Estimates
+from analysis.stream import scan as scanning
 from analysis.stream.codes import NotStreamable
 from analysis.stream.finish import finish
-from analysis.stream.scan import BATCH_ROWS, scan
 
 STATS = ("mean", "total", "prop", "ratio")
 
@@ -37,11 +37,13 @@ def streamable(design: Design, request: Request, numbers: Mapping[str, bool]) ->
 
 
 def estimate_file(
-    path: Path, design: Design, request: Request, numbers: Mapping[str, bool], batch_rows: int = BATCH_ROWS
+    path: Path, design: Design, request: Request, numbers: Mapping[str, bool], batch_rows: int | None = None
 ) -> Estimates | None:
-    """The estimates of a streamable request from one pass over the Parquet file, or None when the
-    in-memory path must take over (too many cells, a text `--var` holding numbers)."""
+    """The estimates of a streamable request from one pass over the Parquet file (in batches of
+    `batch_rows`, default `scan.BATCH_ROWS`), or None when the in-memory path must take over (too
+    many cells, a text `--var` holding numbers)."""
+    rows = batch_rows or scanning.BATCH_ROWS
     try:
-        return finish(scan(path, design, request, dict(numbers), batch_rows))
+        return finish(scanning.scan(path, design, request, dict(numbers), rows))
     except NotStreamable:
         return None

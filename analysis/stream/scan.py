@@ -24,7 +24,7 @@ from analysis.design.spec import Design
 from analysis.estimators.request import Request
 from analysis.io.columns import Coded, Columns, is_text, nrows, numeric
 from analysis.io.readers import iter_parquet
-from analysis.stream.codes import Dictionary, Firsts, Grid, PairCodes, first_rows
+from analysis.stream.codes import Dictionary, Firsts, Grid, PairCodes
 from analysis.stream.findings import Findings
 
 BATCH_ROWS = 1 << 20
@@ -43,14 +43,14 @@ class Scan:
     others: list[Dictionary] = field(default_factory=list)
     nested: PairCodes | None = None
     unit_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    last_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    last_stratum: dict[int, int] = field(default_factory=dict)
     clashes: dict[int, dict[int, int]] = field(default_factory=dict)
     by: list[Dictionary] = field(default_factory=list)
     combos: list[PairCodes] = field(default_factory=list)
     levels: Dictionary = field(default_factory=Dictionary)
-    cells: Grid = field(default_factory=lambda: Grid(("n", "w", "a", "x"), 2))
+    cells: Grid = field(default_factory=lambda: Grid(("n", "zero", "w", "a", "x"), 2))
     level_cells: Grid = field(default_factory=lambda: Grid(("w",), 3))
-    domains: Grid = field(default_factory=lambda: Grid(("rows", "nonzero", "q", "ee", "ex", "xx"), 1))
+    domains: Grid = field(default_factory=lambda: Grid(("rows", "q", "ee", "ex", "xx"), 1))
     units: Grid = field(default_factory=lambda: Grid(("nonzero",), 1))
     stratum_first: Firsts = field(default_factory=Firsts)
     unit_first: Firsts = field(default_factory=Firsts)
@@ -92,14 +92,22 @@ def _batch(state: Scan, columns: Columns, offset: int) -> None:
         units = _units(state, strata, psu, offset)
         w = _weights(state, columns, offset)
         _fpc(state, columns, strata, offset)
-        state.units.add([units], {"nonzero": (w != 0).astype(np.float64)})
         domain = _domain_codes(state, columns)
-        state.domains.add([domain], {"rows": None})
         usable, y, x = _analysis(state, columns, offset)
+        if not usable.all():
+            # rows without a usable value still count in their unit (degf) and domain (rows)
+            out = ~usable
+            state.units.add([units[out]], {"nonzero": (w[out] != 0).astype(np.float64)})
+            state.domains.add([domain[out]], {"rows": None})
+            units, domain, w, y = units[usable], domain[usable], w[usable], y[usable]
+            x = None if x is None else x[usable]
+        zero = w == 0
+        if zero.any():
+            state.cells.add([units[zero], domain[zero]], {"zero": None})
         if state.categorical:
-            _add_levels(state, units[usable], domain[usable], w[usable], y[usable])
+            _add_levels(state, units, domain, w, y)
         else:
-            _add_numbers(state, units[usable], domain[usable], w[usable], y[usable], None if x is None else x[usable])
+            _add_numbers(state, units, domain, w, y, x)
 
 
 def _codes(state: Scan, dictionary: Dictionary, columns: Columns, name: str, role: str, offset: int) -> np.ndarray:
@@ -130,24 +138,24 @@ def _units(state: Scan, strata: np.ndarray, psu: np.ndarray, offset: int) -> np.
         state.unit_stratum = state.nested.first
         return units
     size = len(state.psu)
-    grow = size - len(state.unit_stratum)
-    if grow > 0:
-        state.unit_stratum = np.concatenate([state.unit_stratum, np.full(grow, -1, dtype=np.int64)])
-        state.last_stratum = np.concatenate([state.last_stratum, np.zeros(grow, dtype=np.int64)])
-    state.unit_first.note(psu, offset)
-    first = first_rows(psu, size)
-    new = (first < len(psu)) & (state.unit_stratum < 0)
-    state.unit_stratum[new] = strata[first[new]]
-    clash = strata != state.unit_stratum[psu]
-    if clash.any() or state.clashes:
-        _note_clashes(state, psu, strata, clash, offset)
-    state.last_stratum[psu] = strata
+    first = state.unit_first.note(psu, offset)
+    if first is not None:
+        fresh = np.full(size, -1, dtype=np.int64)
+        fresh[: len(state.unit_stratum)] = state.unit_stratum
+        new = np.flatnonzero((first < len(psu)) & (fresh[: len(first)] < 0))
+        fresh[new] = strata[first[new]]
+        state.unit_stratum = fresh
+    if state.design.strata:
+        clash = strata != state.unit_stratum[psu]
+        if clash.any() or state.clashes:
+            _note_clashes(state, psu, strata, clash, offset)
     return psu
 
 
 def _note_clashes(state: Scan, psu: np.ndarray, strata: np.ndarray, clash: np.ndarray, offset: int) -> None:
-    """For PSUs found in two strata: the first row of each of their strata, so that the error names
-    the PSU the in-memory check names (the first row off its PSU's last stratum)."""
+    """For PSUs found in two strata: the first row of each of their strata and the stratum of
+    their last row, so that the error names the PSU the in-memory check names (that of the first
+    row off its PSU's last stratum)."""
     for p in np.unique(psu[clash]).tolist():
         if p not in state.clashes:
             state.clashes[p] = {int(state.unit_stratum[p]): int(state.unit_first.row[p])}
@@ -156,6 +164,8 @@ def _note_clashes(state: Scan, psu: np.ndarray, strata: np.ndarray, clash: np.nd
     _, first = np.unique(keys, return_index=True)
     for i in involved[first].tolist():
         state.clashes[int(psu[i])].setdefault(int(strata[i]), offset + i)
+    for i in involved.tolist():
+        state.last_stratum[int(psu[i])] = int(strata[i])
 
 
 def _weights(state: Scan, columns: Columns, offset: int) -> np.ndarray:
@@ -231,20 +241,19 @@ def _analysis(state: Scan, columns: Columns, offset: int) -> tuple[np.ndarray, n
 def _add_levels(state: Scan, units: np.ndarray, domain: np.ndarray, w: np.ndarray, levels: np.ndarray) -> None:
     state.cells.add([units, domain], {"n": None, "w": w})
     state.level_cells.add([units, domain, levels], {"w": w})
-    state.domains.add([domain], {"nonzero": (w != 0).astype(np.float64)})
 
 
 def _add_numbers(
     state: Scan, units: np.ndarray, domain: np.ndarray, w: np.ndarray, y: np.ndarray, x: np.ndarray | None
 ) -> None:
     """Cell sums of w, of the shifted numerator and of w x; the domain's shifted second moments."""
-    if state.binary and not np.isin(y, (0.0, 1.0)).all():
+    if state.binary and not ((y == 0) | (y == 1)).all():
         state.binary = False
     c = _pilot(state, domain, w, y, x)[domain]
     e = y - c if x is None else y - c * x
     a = w * e
     values: dict[str, np.ndarray | None] = {"n": None, "w": w, "a": a}
-    moments = {"nonzero": (w != 0).astype(np.float64)}
+    moments: dict[str, np.ndarray | None] = {}
     if x is None:
         moments["q"] = a * e
     else:
