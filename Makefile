@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test chromium bench screenshots
+.PHONY: serve test chromium bench bench-scale screenshots
 
 $(BIN)/cunsheng: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/weights.py
 	$(BIN)/python bench/pages.py
+
+# The streaming figure of `cunsheng estimate`: 20M rows in a temporary Parquet file (about a minute).
+bench-scale: $(BIN)/cunsheng
+	$(BIN)/python bench/estimate.py --scale

@@ -10,6 +10,13 @@ script that reads the same Parquet columns with pyarrow and computes the weighte
 their stratified-cluster Taylor SE per domain with `np.bincount`. The lower bound is reported both as
 a whole process (same interpreter start-up) and as its in-process compute time. Goal: <= 5x the
 lower bound and <= 1 GiB peak. Run: `.venv/bin/python bench/estimate.py`.
+
+`--scale` (`make bench-scale`) runs the streaming figure instead: 20,000,000 rows (50 strata x 40
+PSUs, 200 domains, weights, a 0/1 `b`) written row group by row group (1,000,000 rows each) to a
+temporary Parquet file, then, each as a whole process, `cunsheng estimate DATA --stat mean --var b
+--by dom --json` (which streams a file this large) against a process that only reads the same
+columns with pyarrow. Prints the medians of 3 runs, their ratio and the peak RSS of the estimate.
+Goal: <= 3x the column read and <= 1 GiB peak.
 """
 
 from __future__ import annotations
@@ -63,7 +70,86 @@ print(done - start, done - imported, out[0][0][0], out[0][1][0])
 """
 
 
-def main() -> int:
+SCALE_ROWS, SCALE_GROUP, SCALE_REPEATS = 20_000_000, 1_000_000, 3
+
+READ_ONLY = r"""
+import sys
+import pyarrow.parquet as pq
+table = pq.ParquetFile(sys.argv[1]).read(columns=["stratum", "psu", "w", "dom", "b"])
+print(table.num_rows)
+"""
+
+
+def main(argv: list[str]) -> int:
+    """Run the 1M-row in-memory figure, or with `--scale` the 20M-row streaming figure."""
+    if argv == ["--scale"]:
+        return scale()
+    if argv:
+        print("usage: bench/estimate.py [--scale]", file=sys.stderr)
+        return 2
+    return in_memory()
+
+
+def scale() -> int:
+    """Write 20M rows, time the streamed estimate and the plain column read as whole processes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        parquet, design = _write_scale(folder)
+        print(
+            f"wrote {SCALE_ROWS:,} rows in {time.perf_counter() - started:.1f} s ({parquet.stat().st_size >> 20} MiB)"
+        )
+        cli = [*_cunsheng_command(), "estimate", str(parquet), "--design", str(design)]
+        args = ["--stat", "mean", "--var", "b", "--by", "dom", "--json"]
+        runs, reads = [], []
+        for _ in range(SCALE_REPEATS):  # interleaved, so that load on the machine hits both sides
+            runs.append(_run([*cli, *args]))
+            reads.append(_run([sys.executable, "-c", READ_ONLY, str(parquet)]))
+        document = json.loads(runs[-1][2])
+        assert len(document["estimates"]) == DOMAINS and int(reads[-1][2]) == SCALE_ROWS
+        wall = statistics.median(run[0] for run in runs)
+        read = statistics.median(run[0] for run in reads)
+        print(f"rows {SCALE_ROWS:,}, strata {STRATA}, PSUs {STRATA * PSUS_PER_STRATUM}, domains {DOMAINS}")
+        print(f"cunsheng estimate (streamed Parquet), whole process: {wall:.3f} s, peak RSS {_mib(runs)} MiB")
+        print(f"pyarrow column read, whole process:                  {read:.3f} s, peak RSS {_mib(reads)} MiB")
+        print(f"runs: estimate {[round(r[0], 2) for r in runs]}, read {[round(r[0], 2) for r in reads]}")
+        print(f"ratio: {wall / read:.2f}x (goal <= 3x); peak RSS goal <= 1024 MiB")
+    return 0
+
+
+def _write_scale(folder: Path) -> tuple[Path, Path]:
+    """The 20M-row file, one row group at a time (PSUs in file order, as a survey file is)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(20240502)
+    psus = STRATA * PSUS_PER_STRATUM
+    parquet, design = folder / "scale.parquet", folder / "design.json"
+    groups = SCALE_ROWS // SCALE_GROUP
+    with pq.ParquetWriter(
+        parquet,
+        pa.schema(
+            [(c, pa.int64()) for c in ("stratum", "psu")]
+            + [("w", pa.float64())]
+            + [(c, pa.int64()) for c in ("dom", "b")]
+        ),
+    ) as writer:
+        for g in range(groups):
+            low = g * psus // groups
+            psu = np.sort(rng.integers(low, (g + 1) * psus // groups, SCALE_GROUP))
+            columns = {
+                "stratum": psu // PSUS_PER_STRATUM,
+                "psu": psu,
+                "w": rng.uniform(50, 150, SCALE_GROUP),
+                "dom": rng.integers(0, DOMAINS, SCALE_GROUP),
+                "b": rng.integers(0, 2, SCALE_GROUP),
+            }
+            writer.write_table(pa.table(columns), row_group_size=SCALE_GROUP)
+    design.write_text(json.dumps({"ids": ["psu"], "strata": "stratum", "weights": "w", "lonely_psu": "fail"}))
+    return parquet, design
+
+
+def in_memory() -> int:
     """Generate the data, time both sides, print the figures and the ratio."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -142,4 +228,4 @@ def _mib(runs: list[tuple[float, float, str]]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

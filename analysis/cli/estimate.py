@@ -12,6 +12,7 @@ database layer or statsmodels.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,10 +22,14 @@ from analysis.errors import AnalysisError, cli_line
 from analysis.estimators.estimate import estimate
 from analysis.estimators.intervals import CI_METHODS
 from analysis.estimators.request import NA_POLICIES, STATS, Request
+from analysis.estimators.table import Estimates
 from analysis.io.jsonfile import read_json
-from analysis.io.readers import header, read_table
+from analysis.io.readers import header, parquet_layout, read_table
 
 PROG = "cunsheng estimate"
+# A Parquet file of at least this many rows is streamed when the design allows it; the variable
+# CUNSHENG_ESTIMATE_STREAM=always|never (tests, benchmarks) forces one path.
+STREAM_ROWS = 2_000_000
 
 
 def main(argv: list[str]) -> int:
@@ -43,10 +48,7 @@ def main(argv: list[str]) -> int:
             deff=args.deff,
             na=args.na,
         )
-        if design.replicate is not None and design.replicate.weights_prefix is not None:
-            design = design.resolve(header(Path(args.data)))
-        columns = read_table(Path(args.data), {**design.columns(), **request.columns()})
-        result = estimate(columns, design, request)
+        result = _estimate(Path(args.data), design, request)
     except AnalysisError as err:
         print(cli_line(PROG, err), file=sys.stderr)
         return 2
@@ -57,6 +59,23 @@ def main(argv: list[str]) -> int:
     else:
         sys.stdout.write(result.text() + "\n")
     return 0
+
+
+def _estimate(path: Path, design: Design, request: Request) -> Estimates:
+    """Stream a large Parquet file when the design allows it (`analysis.stream`), else read the
+    columns into memory; both give the same numbers and the same problems."""
+    mode = os.environ.get("CUNSHENG_ESTIMATE_STREAM", "auto")
+    if mode != "never" and path.suffix.lower() in (".parquet", ".pq"):
+        from analysis.stream.plan import estimate_file, streamable
+
+        rows, numbers = parquet_layout(path)
+        if (mode == "always" or rows >= STREAM_ROWS) and streamable(design, request, numbers):
+            streamed = estimate_file(path, design, request, numbers)
+            if streamed is not None:
+                return streamed
+    if design.replicate is not None and design.replicate.weights_prefix is not None:
+        design = design.resolve(header(path))
+    return estimate(read_table(path, {**design.columns(), **request.columns()}), design, request)
 
 
 def _parser() -> Parser:

@@ -8,7 +8,7 @@ Must not estimate anything, and must not import pandas or pyarrow at module leve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,88 @@ def header(path: Path) -> list[str]:
         return [str(c) for c in pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns]
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise _unreadable(path, exc) from None
+
+
+def parquet_layout(path: Path) -> tuple[int, dict[str, bool]]:
+    """A Parquet file's row count and, per column, whether it holds numbers (integers, floats,
+    booleans, decimals) rather than text or other values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise AnalysisError(E.FILE_MISSING, path=path)
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(path, exc) from None
+    numeric = {
+        field.name: pa.types.is_integer(field.type)
+        or pa.types.is_floating(field.type)
+        or pa.types.is_boolean(field.type)
+        or pa.types.is_decimal(field.type)
+        for field in file.schema_arrow
+    }
+    return file.metadata.num_rows, numeric
+
+
+def iter_parquet(path: Path, needed: Mapping[str, str], batch_rows: int) -> Iterator[dict[str, Column]]:
+    """The `needed` columns of a Parquet file, batch by batch (at most `batch_rows` rows each), as the
+    same numbers and codes `read_table` gives for the whole file (codes are per batch). The next
+    batches are decoded in a thread while the caller works on this one (pyarrow releases the GIL)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise AnalysisError(E.FILE_MISSING, path=path)
+    try:
+        schema = pq.ParquetFile(path).schema_arrow
+        _check_names(needed, schema.names)
+        text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
+        file = pq.ParquetFile(path, read_dictionary=text)
+        for batch in _prefetched(file.iter_batches(batch_size=batch_rows, columns=list(needed), use_threads=False)):
+            yield {name: _arrow_column(batch.column(name)) for name in needed}
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The items of an iterator, produced up to `depth` ahead by a worker thread; an exception in
+    the worker is raised here, and leaving the loop early stops the worker."""
+    import queue
+    import threading
+
+    done = object()
+    slots: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except Exception as exc:  # handed to the reading thread, which raises it
+            slots.put((done, exc))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def read_frame(path: Path) -> Any:
