@@ -36,3 +36,5 @@ bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/weights.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/ingest.py --runs 3
