@@ -6,7 +6,10 @@ Nothing is built at import time, so tests create as many apps as they like, each
 from __future__ import annotations
 
 import csv
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
@@ -36,7 +39,7 @@ class CachedStatic(StaticFiles):
 
 def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     """Migrate the schema, load villages and publish the questionnaires; returns (engine, catalog)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.threads)
     try:
         migrate(engine)
         with Session(engine) as session:
@@ -49,6 +52,13 @@ def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     return engine, catalog
 
 
+@asynccontextmanager
+async def _threads(app: FastAPI) -> AsyncIterator[None]:
+    """As many handler threads as pooled connections: no thread waits for one, none is opened per request."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
@@ -56,12 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rate_limits = ratelimit.parse(settings.rate_limits)
     engine, catalog = prepare_database(settings)
     app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
-                  exception_handlers=HANDLERS)
+                  exception_handlers=HANDLERS, lifespan=_threads)
     app.state.settings = settings
     app.state.engine = engine
     app.state.catalog = catalog
     app.state.templates = make_templates()
     app.state.rate_limits = rate_limits
+    app.state.villages = villages.KnownVillages()
     app.state.secret = secret
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)

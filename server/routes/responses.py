@@ -20,7 +20,7 @@ from server import ratelimit
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import ResponseIn
-from server.store import responses, villages
+from server.store import responses
 from server.store.responses import Response
 from surveys.answers import check_response
 from surveys.payload import unstorable
@@ -75,7 +75,7 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
-    if villages.find_village(session, payload.village) is None:
+    if not request.app.state.villages.known(session, payload.village):
         raise Problem(P.VILLAGE_UNKNOWN, village=payload.village)
     outcome, errors = check_response(version.survey, payload.answers)
     instance_id = str(payload.instance_id)
