@@ -1,7 +1,8 @@
 """Finished (or politely ended) responses: inserted, never updated.
 
-The unique key (survey, instance_id) is the last defence against duplicates; a violation is answered
-by re-reading the stored row (Kobo's lesson). No names, ID numbers or phone numbers are stored: a
+The unique key (survey, instance_id) is the last defence against duplicates: a response is stored
+with one `INSERT … ON CONFLICT (survey, instance_id) DO NOTHING RETURNING id` (SQLite and PostgreSQL),
+and only when that stores nothing is the stored row read to compare fingerprints (Kobo's lesson). No names, ID numbers or phone numbers are stored: a
 response is its answers, its village code and its timing.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -87,22 +89,37 @@ def save_response(session: Session, new: NewResponse) -> tuple[Response, bool]:
 
     Raises InstanceConflict when the instance id is stored with another payload.
     """
-    stored = find_response(session, new.survey, new.instance_id)
+    row = Response(**asdict(new), duration_seconds=_duration(new.started_at, new.completed_at), received_at=utcnow())
+    try:
+        row.id = _insert_new(session, row)
+        session.commit()
+    except IntegrityError as exc:  # another constraint failed (village, version): a bug, answered from the catalogue
+        session.rollback()
+        raise Problem(P.SERVER_ERROR) from exc
+    if row.id is not None:
+        return row, True
+    stored = find_response(session, new.survey, new.instance_id)  # committed: ON CONFLICT waited for it
     if stored is None:
-        row = Response(**asdict(new), duration_seconds=_duration(new.started_at, new.completed_at))
-        session.add(row)
-        try:
-            session.commit()
-            session.refresh(row)
-            return row, True
-        except IntegrityError as exc:  # a concurrent request stored it first: the constraint decides
-            session.rollback()
-            stored = find_response(session, new.survey, new.instance_id)
-            if stored is None:  # another constraint failed: a bug, answered from the catalogue
-                raise Problem(P.SERVER_ERROR) from exc
+        raise Problem(P.SERVER_ERROR)
     if stored.payload_sha256 != new.payload_sha256:
         raise InstanceConflict(stored)
     return stored, False
+
+
+def _insert_new(session: Session, row: Response) -> Any:
+    """`INSERT … ON CONFLICT (survey, instance_id) DO NOTHING RETURNING id`: the id, or no row for a stored instance."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:  # built once per dialect: SQLAlchemy then reuses its compiled form
+        table = Response.__table__  # type: ignore[attr-defined]
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+        statement = _INSERTS[dialect] = insert.on_conflict_do_nothing(
+            index_elements=[table.c.survey, table.c.instance_id]).returning(table.c.id)
+    return session.execute(statement, {name: getattr(row, name) for name in _COLUMNS}).scalar_one_or_none()
+
+
+_INSERTS: dict[str, Any] = {}
+_COLUMNS = tuple(c.name for c in Response.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
 
 
 def count_responses(session: Session, survey: str | None = None) -> int:
