@@ -66,12 +66,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"村声 cunsheng: http://{host}:{port}/")
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, server_header=False)
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, server_header=False,
+                    access_log=settings.access_log)
         return 0
     engine, _ = prepare_database(settings)
     engine.dispose()
     uvicorn.run("server.app:create_app", factory=True, workers=args.workers, host=host, port=port,
-                proxy_headers=True, server_header=False)
+                proxy_headers=True, server_header=False, access_log=settings.access_log)
     return 0
 
 

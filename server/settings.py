@@ -76,6 +76,11 @@ class Settings(BaseSettings):
                     "process keeps open (one per thread, none opened per request). Mind the database's "
                     "max_connections: workers x threads must stay below it.",
     )
+    access_log: bool = Field(
+        default=False,
+        description="Log one line per request (uvicorn's access log). Off by default: under load it costs CPU, and "
+                    "the reverse proxy in front keeps its own; errors and start-up are logged either way.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `cunsheng serve` listens on.")
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 
