@@ -21,7 +21,7 @@ from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import ResponseIn
 from server.store import responses
-from server.store.responses import Response
+from server.store.responses import Stored
 from surveys.answers import check_response
 from surveys.payload import unstorable
 from surveys.problem import Problem
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1")
 MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a response
 
 
-def _response_json(row: Response, number: int) -> dict[str, Any]:
+def _response_json(row: Stored, number: int) -> dict[str, Any]:
     return {"id": row.id, "survey": row.survey, "version": number, "instance_id": row.instance_id,
             "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
 
@@ -96,4 +96,4 @@ def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep
     row = responses.find_response(session, pub.survey.name, str(instance_id))
     if row is None:
         raise Problem(P.RESPONSE_NOT_FOUND, instance_id=instance_id)
-    return _response_json(row, catalog.by_id[row.version_id].number)
+    return _response_json(Stored.of(row), catalog.by_id[row.version_id].number)
