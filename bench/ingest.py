@@ -11,7 +11,9 @@ server and drops the database. With `--runs N` it prints the median of the N run
 Targets (issue 9): c=50 >= 250 ack/s with p99 <= 400 ms; c=200 p99 <= 1.5 s; stored == acknowledged.
 
 The client (aiohttp, one pooled connector, bodies encoded before the clock starts) shares the two
-cores with the server, so it must stay light: its own CPU time is printed too.
+cores with the server, so it must stay light: its own CPU time is printed too, and the server's CPU
+time per post (its processes, not PostgreSQL's), which shows the cost apart from anything else the
+machine is doing.
 """
 
 from __future__ import annotations
@@ -88,12 +90,14 @@ class Phase:
     failed: dict[int, int]
     stored: int
     client_cpu: float
+    server_cpu: float
 
     def figures(self) -> dict[str, float]:
         ordered = sorted(self.latencies)
         at = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
         return {"ack/s": self.acked / self.seconds, "p50": at(0.50), "p95": at(0.95), "p99": at(0.99),
-                "acked": self.acked, "stored": self.stored, "client_cpu_s": self.client_cpu}
+                "acked": self.acked, "stored": self.stored, "client_cpu_s": self.client_cpu,
+                "server_ms_per_post": self.server_cpu * 1000 / max(1, len(self.latencies))}
 
 
 async def _post_all(base: str, payloads: list[bytes], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
@@ -124,18 +128,29 @@ def stored_rows(url: str) -> int:
         return int(row[0]) if row else 0
 
 
-def phase(base: str, db_url: str, concurrency: int, rng: random.Random, villages: list[str]) -> Phase:
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = sum(map(int, Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]))
+        children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (t / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(process_cpu(c) for c in children)
+
+
+def phase(base: str, db_url: str, concurrency: int, rng: random.Random, villages: list[str], pid: int) -> Phase:
     """A warm-up, then the timed posts at one concurrency; counts the rows those posts stored."""
     asyncio.run(_post_all(base, bodies(WARMUP, villages, rng), concurrency))
     payloads = bodies(POSTS, villages, rng)
     before = stored_rows(db_url)
-    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu, server_cpu = resource.getrusage(resource.RUSAGE_SELF), process_cpu(pid)
     seconds, latencies, statuses = asyncio.run(_post_all(base, payloads, concurrency))
-    used = resource.getrusage(resource.RUSAGE_SELF)
+    used, server_used = resource.getrusage(resource.RUSAGE_SELF), process_cpu(pid)
     acked = statuses.get(201, 0) + statuses.get(200, 0)
     failed = {s: n for s, n in statuses.items() if s not in (200, 201)}
     return Phase(concurrency, seconds, latencies, acked, failed, stored_rows(db_url) - before,
-                 used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime)
+                 used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, server_used - server_cpu)
 
 
 def free_port() -> int:
@@ -158,14 +173,14 @@ def database(admin_url: str):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def server(db_url: str, folder: Path, workers: int):  # type: ignore[no-untyped-def]
-    """`cunsheng serve --workers N` on a free port with the bench questionnaire; yields its base URL."""
+def server(db_url: str, folder: Path, workers: int, settings: dict[str, str]):  # type: ignore[no-untyped-def]
+    """`cunsheng serve --workers N` on a free port with the bench questionnaire; yields (base URL, pid)."""
     definitions = folder / "definitions"
     definitions.mkdir()
     (definitions / "bench.yaml").write_text(definition(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUNSHENG_")}
     env |= {"CUNSHENG_DATABASE_URL": db_url, "CUNSHENG_DEFINITIONS_DIR": str(definitions),
-            "CUNSHENG_SECRET_KEY": "bench", "CUNSHENG_RATE_LIMITS": "off", "CUNSHENG_INSTANCE_DIR": str(folder)}
+            "CUNSHENG_SECRET_KEY": "bench", "CUNSHENG_RATE_LIMITS": "off", "CUNSHENG_INSTANCE_DIR": str(folder)} | settings
     port = free_port()
     log = folder / "server.log"
     with log.open("wb") as out:
@@ -174,7 +189,7 @@ def server(db_url: str, folder: Path, workers: int):  # type: ignore[no-untyped-
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_up(proc, base, log)
-            yield base
+            yield base, proc.pid
         finally:
             proc.terminate()
             try:
@@ -202,19 +217,20 @@ def _wait_until_up(proc: subprocess.Popen[bytes], base: str, log: Path) -> None:
     raise SystemExit(f"server did not answer within 60 s:\n{log.read_text(errors='replace')}")
 
 
-def one_run(admin_url: str, workers: int, seed: int) -> list[Phase]:
+def one_run(admin_url: str, workers: int, seed: int, settings: dict[str, str]) -> list[Phase]:
     rng = random.Random(seed)
     villages = village_codes()
     with tempfile.TemporaryDirectory() as tmp, database(admin_url) as db_url, \
-            server(db_url, Path(tmp), workers) as base:
-        return [phase(base, db_url, c, rng, villages) for c in CONCURRENCY]
+            server(db_url, Path(tmp), workers, settings) as (base, pid):
+        return [phase(base, db_url, c, rng, villages, pid) for c in CONCURRENCY]
 
 
 def show(label: str, phase_: Phase | None, figures: dict[str, float]) -> None:
     failed = f"  other statuses {phase_.failed}" if phase_ and phase_.failed else ""
     print(f"{label:<14} {figures['ack/s']:7.1f} ack/s   p50 {figures['p50']:6.0f} ms   p95 {figures['p95']:6.0f} ms"
           f"   p99 {figures['p99']:6.0f} ms   stored {figures['stored']:.0f} / acked {figures['acked']:.0f}"
-          f"   client cpu {figures['client_cpu_s']:.1f} s{failed}", flush=True)
+          f"   server cpu {figures['server_ms_per_post']:.1f} ms/post   client cpu {figures['client_cpu_s']:.1f} s{failed}",
+          flush=True)
 
 
 def main() -> None:
@@ -224,10 +240,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"),
                         help="a PostgreSQL database to connect to while creating and dropping the bench's own")
+    parser.add_argument("--set", action="append", default=[], metavar="CUNSHENG_NAME=VALUE",
+                        help="a further server setting, e.g. --set CUNSHENG_THREADS=4 (repeatable)")
     args = parser.parse_args()
+    settings = dict(item.split("=", 1) for item in args.set)
     runs: list[list[Phase]] = []
     for run in range(args.runs):
-        phases = one_run(args.database_url, args.workers, seed=run)
+        phases = one_run(args.database_url, args.workers, seed=run, settings=settings)
         for p in phases:
             show(f"run {run + 1} c={p.concurrency}", p, p.figures())
         runs.append(phases)
