@@ -6,6 +6,7 @@ Nothing is built at import time, so tests create as many apps as they like, each
 from __future__ import annotations
 
 import csv
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -82,3 +83,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (home.router, drafts.router, versions.router, responses.router, docs.router, health.router):
         app.include_router(router)
     return app
+
+
+def serve_app(settings: Settings | None = None) -> FastAPI:
+    """The app of a `cunsheng serve` process: `create_app`, then the garbage collector tuned for serving.
+
+    The start-up heap (the libraries, compiled questionnaires, templates: over 100,000 objects) is
+    frozen out of the collector's sight, and the youngest generation collected less often. Left as
+    is, a post's short-lived objects trigger a collection every few requests and a full collection of
+    that heap every few thousand, each stalling every request of the process (measured by
+    bench/ingest.py: most of the p99 at 50 clients). Not done by `create_app`: tests build many apps
+    in one process.
+    """
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNGEST, *gc.get_threshold()[1:])
+    return app
+
+
+GC_YOUNGEST = 20_000  # allocations between collections of the youngest generation (CPython's default: 700)
