@@ -29,7 +29,9 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
 
     A PostgreSQL pool keeps `pool_size` connections open and never opens more: one per thread that
     serves requests (`server.app` sizes the thread pool to match), so no connection is opened and
-    closed per request."""
+    closed per request. No pre-ping (a round trip on every checkout): a connection the database
+    dropped fails the one request using it, and SQLAlchemy then replaces every pooled connection
+    opened before that failure; devices resend under the same instance id."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
