@@ -36,6 +36,8 @@ bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/weights.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/ingest.py --runs 3
 
 # The streaming figure of `cunsheng estimate`: 20M rows in a temporary Parquet file (about a minute).
 bench-scale: $(BIN)/cunsheng

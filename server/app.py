@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import csv
 import time
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
@@ -37,7 +41,7 @@ class CachedStatic(StaticFiles):
 
 def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     """Migrate the schema, load villages and publish the questionnaires; returns (engine, catalog)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.threads)
     try:
         migrate(engine)
         with Session(engine) as session:
@@ -50,6 +54,13 @@ def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     return engine, catalog
 
 
+@asynccontextmanager
+async def _threads(app: FastAPI) -> AsyncIterator[None]:
+    """As many handler threads as pooled connections: no thread waits for one, none is opened per request."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a ready application for `settings` (defaults: embedded SQLite, bundled questionnaires)."""
     settings = settings or Settings()
@@ -57,12 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rate_limits = ratelimit.parse(settings.rate_limits)
     engine, catalog = prepare_database(settings)
     app = FastAPI(title="村声 cunsheng", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
-                  exception_handlers=HANDLERS)
+                  exception_handlers=HANDLERS, lifespan=_threads)
     app.state.settings = settings
     app.state.engine = engine
     app.state.catalog = catalog
     app.state.templates = make_templates()
     app.state.rate_limits = rate_limits
+    app.state.villages = villages.KnownVillages()
     app.state.secret = secret
     app.state.clock = time.time  # sign-in lockouts and session idling read this (tests replace it)
     app.add_middleware(GZipMiddleware, minimum_size=500)
@@ -75,3 +87,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     apidoc.with_published_names(app)
     return app
+
+
+def serve_app(settings: Settings | None = None) -> FastAPI:
+    """The app of a `cunsheng serve` process: `create_app`, then the garbage collector tuned for serving.
+
+    The start-up heap (the libraries, compiled questionnaires, templates: over 100,000 objects) is
+    frozen out of the collector's sight, and the youngest generation collected less often. Left as
+    is, a post's short-lived objects trigger a collection every few requests and a full collection of
+    that heap every few thousand, each stalling every request of the process (measured by
+    bench/ingest.py: most of the p99 at 50 clients). Not done by `create_app`: tests build many apps
+    in one process.
+    """
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNGEST, *gc.get_threshold()[1:])
+    return app
+
+
+GC_YOUNGEST = 20_000  # allocations between collections of the youngest generation (CPython's default: 700)

@@ -54,24 +54,25 @@ def _init_db(settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     """One process serving the app built here, or `--workers N` processes that each build their own.
 
-    Workers are separate processes (uvicorn imports `server.app:create_app` in each), so they read
+    Workers are separate processes (uvicorn imports `server.app:serve_app` in each), so they read
     their settings from the same environment as this one. The schema is migrated and the
     questionnaires published here first, so the workers never race to do it.
     """
     import uvicorn
 
-    from server.app import create_app, prepare_database
+    from server.app import prepare_database, serve_app
 
     settings.resolved_secret()  # a missing shared secret stops us before any connection
     host, port = args.host or settings.host, args.port or settings.port
     print(f"村声 cunsheng: http://{host}:{port}/")
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, server_header=False)
+        uvicorn.run(serve_app(settings), host=host, port=port, proxy_headers=True, server_header=False,
+                    access_log=settings.access_log)
         return 0
     engine, _ = prepare_database(settings)
     engine.dispose()
-    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, host=host, port=port,
-                proxy_headers=True, server_header=False)
+    uvicorn.run("server.app:serve_app", factory=True, workers=args.workers, host=host, port=port,
+                proxy_headers=True, server_header=False, access_log=settings.access_log)
     return 0
 
 

@@ -24,8 +24,14 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; creates the folder of a SQLite file if needed."""
+def make_engine(url: str, pool_size: int = 8) -> Engine:
+    """An engine for `url`; creates the folder of a SQLite file if needed.
+
+    A PostgreSQL pool keeps `pool_size` connections open and never opens more: one per thread that
+    serves requests (`server.app` sizes the thread pool to match), so no connection is opened and
+    closed per request. No pre-ping (a round trip on every checkout): a connection the database
+    dropped fails the one request using it, and SQLAlchemy then replaces every pooled connection
+    opened before that failure; devices resend under the same instance id."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -34,7 +40,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
@@ -26,12 +28,25 @@ from surveys.kinds import Getlist
 from surveys.problem import Problem
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Made on the event loop (it connects only when a handler thread queries);
+    closed there too when the handler left no transaction open, otherwise in a thread, because then
+    closing rolls back on the database. That thread is outside the handlers' limited pool (as FastAPI
+    does for `yield` dependencies): every handler thread may be waiting for the connection it returns.
+    Pure-Python dependencies are `async` so that a request costs one trip to the thread pool, not one
+    per dependency."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with CancelScope(shield=True):  # a client that hangs up must not leave the connection checked out
+                await anyio.to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
+        else:
+            session.close()
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
@@ -39,7 +54,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 
 
-def get_survey(survey: str, catalog: CatalogDep) -> Published:
+async def get_survey(survey: str, catalog: CatalogDep) -> Published:
     """The current version of the questionnaire named in the path."""
     published = catalog.current.get(survey)
     if published is None:

@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(
         default=256, ge=16, description="Largest request body accepted, in KB (a whole response is a few KB); 413 above it."
     )
+    threads: int = Field(
+        default=8, ge=1, le=64,
+        description="Threads per server process that run request handlers, and the PostgreSQL connections each "
+                    "process keeps open (one per thread, none opened per request). Mind the database's "
+                    "max_connections: workers x threads must stay below it.",
+    )
+    access_log: bool = Field(
+        default=False,
+        description="Log one line per request (uvicorn's access log). Off by default: under load it costs CPU, and "
+                    "the reverse proxy in front keeps its own; errors and start-up are logged either way.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `cunsheng serve` listens on.")
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 

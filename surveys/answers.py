@@ -21,8 +21,7 @@ Errors = dict[str, Invalid]
 
 def make_env(survey: Survey, answers: Mapping[str, Any]) -> Env:
     """The environment conditions are evaluated in."""
-    specials = {v: q.special_codes for q in survey.questions() for v in q.variables if q.special}
-    return Env(answers, specials)
+    return Env(answers, survey.special_codes_of())
 
 
 def page_shown(survey: Survey, page: Page, answers: Mapping[str, Any]) -> bool:

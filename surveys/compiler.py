@@ -73,6 +73,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
         audience=raw.audience, minutes=raw.minutes, intro=raw.intro, thanks=raw.thanks, specials=specials,
     )
     survey._by_var.update({v: q for q in survey.questions() for v in q.variables})
+    survey._specials.update({v: q.special_codes for q in survey.questions() for v in q.variables if q.special})
     check_against(survey, published)
     return survey
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,9 +64,14 @@ class Question:
     top: int | None = None
     variables: tuple[str, ...] = ()  # the stored variable names, set by the compiler from the kind table
 
-    @property
+    @cached_property
     def special_codes(self) -> frozenset[int]:
         return frozenset(s.code for s in self.special)
+
+    @cached_property
+    def choice_codes(self) -> frozenset[int]:
+        """The codes of the question's choices (computed once: every answer check reads them)."""
+        return frozenset(c.code for c in self.choices)
 
     def choice_label(self, code: int) -> str | None:
         for c in self.choices:
@@ -120,6 +126,7 @@ class Survey:
     thanks: str = ""
     specials: tuple[Special, ...] = ()
     _by_var: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+    _specials: dict[str, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def questions(self) -> Iterator[Question]:
         for page in self.pages:
@@ -128,6 +135,10 @@ class Survey:
     def question_of(self, variable: str) -> Question | None:
         """The question that stores `variable` (a matrix row maps to its matrix)."""
         return self._by_var.get(variable)
+
+    def special_codes_of(self) -> dict[str, frozenset[int]]:
+        """The special codes by variable, for the variables whose question allows any (filled by the compiler)."""
+        return self._specials
 
     def page(self, name: str) -> Page | None:
         return next((p for p in self.pages if p.name == name), None)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def storable(text: str) -> bool:
     """Text a database can keep: no NUL or other control characters (tab and line breaks aside), no lone
     surrogates (PostgreSQL refuses both; SQLite would keep what no export can write)."""
-    return not any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF
-                   for ch in text)
+    return _UNSTORABLE.search(text) is None
 
 
 def unstorable(value: Any, depth: int = 16) -> tuple[str, str] | None:

@@ -21,8 +21,8 @@ from server.apidoc import ResponseOut, problems
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
-from server.store import responses, villages
-from server.store.responses import Response
+from server.store import responses
+from server.store.responses import Stored
 from surveys.answers import check_response
 from surveys.payload import unstorable
 from surveys.problem import Problem
@@ -32,7 +32,7 @@ MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a resp
 InstanceId = Annotated[UUID, Path(examples=[EXAMPLE_INSTANCE_ID])]
 
 
-def _response_json(row: Response, number: int) -> dict[str, Any]:
+def _response_json(row: Stored, number: int) -> dict[str, Any]:
     return {"id": row.id, "survey": row.survey, "version": number, "instance_id": row.instance_id,
             "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
 
@@ -83,7 +83,7 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
-    if villages.find_village(session, payload.village) is None:
+    if not request.app.state.villages.known(session, payload.village):
         raise Problem(P.VILLAGE_UNKNOWN, village=payload.village)
     outcome, errors = check_response(version.survey, payload.answers)
     instance_id = str(payload.instance_id)
@@ -104,4 +104,4 @@ def get_response_status(session: SessionDep, catalog: CatalogDep, pub: SurveyDep
     row = responses.find_response(session, pub.survey.name, str(instance_id))
     if row is None:
         raise Problem(P.RESPONSE_NOT_FOUND, instance_id=instance_id)
-    return _response_json(row, catalog.by_id[row.version_id].number)
+    return _response_json(Stored.of(row), catalog.by_id[row.version_id].number)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from server.store import utcnow
-from server.store.responses import InstanceConflict, Response, prepare, save_response
+from server.store.responses import InstanceConflict, Stored, prepare, save_response
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on phones
 OPEN, DONE = "open", "done"
@@ -94,14 +94,14 @@ def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: st
     return bool(saved)
 
 
-def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str, Any], outcome: str) -> Response:
+def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str, Any], outcome: str) -> Stored:
     """Turn a draft into its response exactly once (double taps and retries get the same row)."""
     new = prepare(draft.survey, draft.version_id, version, draft.instance_id, draft.village, answers, outcome,
                   "web", draft.started_at, utcnow())
     try:
         response, _ = save_response(session, new)
     except InstanceConflict as exc:  # a second finish of the same draft with other timing
-        response = exc.stored
+        response = Stored.of(exc.stored)
     session.execute(update(Draft).where(Draft.id == draft.id).values(status=DONE, updated_at=utcnow(),  # type: ignore[arg-type]
                                                                      revision=Draft.revision + 1))
     session.commit()

@@ -1,18 +1,20 @@
 """Finished (or politely ended) responses: inserted, never updated.
 
-The unique key (survey, instance_id) is the last defence against duplicates; a violation is answered
-by re-reading the stored row (Kobo's lesson). No names, ID numbers or phone numbers are stored: a
+The unique key (survey, instance_id) is the last defence against duplicates: a response is stored
+with one `INSERT … ON CONFLICT (survey, instance_id) DO NOTHING RETURNING id` (SQLite and PostgreSQL),
+and only when that stores nothing is the stored row read to compare fingerprints (Kobo's lesson). No names, ID numbers or phone numbers are stored: a
 response is its answers, its village code and its timing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -59,6 +61,23 @@ class NewResponse:
     completed_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What a channel answers about a stored response (no answers: they never leave this way)."""
+
+    id: int
+    survey: str
+    instance_id: str
+    village: str | None
+    outcome: str
+    received_at: datetime
+
+    @classmethod
+    def of(cls, row: Response) -> Stored:
+        return cls(id=row.id or 0, survey=row.survey, instance_id=row.instance_id, village=row.village,
+                   outcome=row.outcome, received_at=row.received_at)
+
+
 def prepare(survey: str, version_id: int, version: int, instance_id: str, village: str | None,
             answers: dict[str, Any], outcome: str, channel: str, started_at: datetime | None,
             completed_at: datetime | None) -> NewResponse:
@@ -83,27 +102,43 @@ def find_response(session: Session, survey: str, instance_id: str) -> Response |
     ).first()
 
 
-def save_response(session: Session, new: NewResponse) -> tuple[Response, bool]:
-    """Store a response once: (row, True) when new, (stored row, False) for an identical resend.
+def save_response(session: Session, new: NewResponse) -> tuple[Stored, bool]:
+    """Store a response once: (stored, True) when new, (the stored one, False) for an identical resend.
 
     Raises InstanceConflict when the instance id is stored with another payload.
     """
-    stored = find_response(session, new.survey, new.instance_id)
+    values = {f.name: getattr(new, f.name) for f in fields(NewResponse)}
+    values |= {"received_at": utcnow(), "duration_seconds": _duration(new.started_at, new.completed_at)}
+    try:
+        new_id = _insert_new(session, values)
+        session.commit()
+    except IntegrityError as exc:  # another constraint failed (village, version): a bug, answered from the catalogue
+        session.rollback()
+        raise Problem(P.SERVER_ERROR) from exc
+    if new_id is not None:
+        return Stored(id=new_id, survey=new.survey, instance_id=new.instance_id, village=new.village,
+                      outcome=new.outcome, received_at=values["received_at"]), True
+    stored = find_response(session, new.survey, new.instance_id)  # committed: ON CONFLICT waited for it
     if stored is None:
-        row = Response(**asdict(new), duration_seconds=_duration(new.started_at, new.completed_at))
-        session.add(row)
-        try:
-            session.commit()
-            session.refresh(row)
-            return row, True
-        except IntegrityError as exc:  # a concurrent request stored it first: the constraint decides
-            session.rollback()
-            stored = find_response(session, new.survey, new.instance_id)
-            if stored is None:  # another constraint failed: a bug, answered from the catalogue
-                raise Problem(P.SERVER_ERROR) from exc
+        raise Problem(P.SERVER_ERROR)
     if stored.payload_sha256 != new.payload_sha256:
         raise InstanceConflict(stored)
-    return stored, False
+    return Stored.of(stored), False
+
+
+def _insert_new(session: Session, values: dict[str, Any]) -> int | None:
+    """`INSERT … ON CONFLICT (survey, instance_id) DO NOTHING RETURNING id`: the id, or no row for a stored instance."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:  # built once per dialect: SQLAlchemy then reuses its compiled form
+        table = Response.__table__  # type: ignore[attr-defined]
+        insert = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+        statement = _INSERTS[dialect] = insert.on_conflict_do_nothing(
+            index_elements=[table.c.survey, table.c.instance_id]).returning(table.c.id)
+    return session.connection().execute(statement, values).scalar_one_or_none()
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def count_responses(session: Session, survey: str | None = None) -> int:

@@ -1,4 +1,9 @@
-"""Villages and communities (村/社区) that responses are counted by; an org-unit tree comes later."""
+"""Villages and communities (村/社区) that responses are counted by; an org-unit tree comes later.
+
+`KnownVillages` keeps the codes in memory for the ingest API: villages are only ever added (at start,
+from the bundled county list), so a code once found stays valid, and a code not yet known is looked up
+in the database, so a village added after start is accepted at once.
+"""
 
 from __future__ import annotations
 
@@ -44,3 +49,21 @@ def get_village(session: Session, code: str) -> Village | None:
 def find_village(session: Session, code: str) -> Village | None:
     """The village with this code, if the text can be a code at all (never sends junk to the database)."""
     return get_village(session, code) if CODE.fullmatch(code) else None
+
+
+class KnownVillages:
+    """Village codes already found in the database; a code not among them is looked up (and kept if found)."""
+
+    def __init__(self) -> None:
+        self._codes: set[str] | None = None
+
+    def known(self, session: Session, code: str) -> bool:
+        """Is `code` a stored village? A query only for a code not seen before."""
+        if self._codes is None:
+            self._codes = set(session.exec(select(Village.code)))
+        if code in self._codes:
+            return True
+        if find_village(session, code) is None:
+            return False
+        self._codes.add(code)
+        return True

@@ -35,7 +35,7 @@ def _date_bound(bound: Any) -> dt.date | None:
 
 
 def check_code(q: Question, value: Any) -> Invalid | None:
-    if not _is_int(value) or value not in {c.code for c in q.choices}:
+    if not _is_int(value) or value not in q.choice_codes:
         return invalid(AnswerErr.NOT_A_CHOICE)
     return None
 
@@ -43,7 +43,7 @@ def check_code(q: Question, value: Any) -> Invalid | None:
 def check_codes(q: Question, value: Any) -> Invalid | None:
     if not isinstance(value, list) or not all(_is_int(v) for v in value):
         return invalid(AnswerErr.NOT_CHOICES)
-    codes = {c.code for c in q.choices}
+    codes = q.choice_codes
     if any(v not in codes for v in value) or len(set(value)) != len(value):
         return invalid(AnswerErr.NOT_A_CHOICE)
     exclusive = [v for v in value if v in q.exclusive]

@@ -301,3 +301,68 @@ def test_a_number_no_json_column_can_hold_is_a_422_and_stores_nothing(make_setti
         assert fine.status_code == 201 and count(app) == 1  # the largest finite number is still an answer
     finally:
         app.state.engine.dispose()
+
+
+def test_a_village_added_after_start_is_accepted(app: Any, client: Any) -> None:
+    """The ingest API keeps village codes in memory, but a code it has not seen is looked up."""
+    from server.store.villages import Village
+
+    assert client.post(URL, json=payload(app)).status_code == 201  # the known codes are now cached
+    assert client.post(URL, json=payload(app, village="140000009001")).json()["code"] == "response.village_unknown"
+    with Session(app.state.engine) as session:
+        session.add(Village(code="140000009001", name="新村", township="河东乡", area="rural"))
+        session.commit()
+    r = client.post(URL, json=payload(app, village="140000009001"))
+    assert r.status_code == 201 and r.json()["village"] == "140000009001"
+
+
+def test_a_new_response_costs_one_statement_and_a_resend_two(app: Any, client: Any) -> None:
+    """Stored with one INSERT … ON CONFLICT DO NOTHING RETURNING; only a resend reads the stored row."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "rate_bucket" not in statement:  # the rate limit's counter is tested in test_ratelimit.py
+            statements.append(statement.split()[0].upper())
+
+    client.post(URL, json=payload(app))  # the first post loads the village codes
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        body = payload(app)
+        created = client.post(URL, json=body)
+        assert created.status_code == 201 and statements == ["INSERT"]
+        statements.clear()
+        again = client.post(URL, json=body)
+        assert again.status_code == 200 and again.json() == created.json() and statements == ["INSERT", "SELECT"]
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+
+
+def test_the_answer_to_a_new_response_matches_the_stored_row(app: Any, client: Any) -> None:
+    body = payload(app)
+    r = client.post(URL, json=body).json()
+    with Session(app.state.engine) as session:
+        row = responses.find_response(session, "women", body["instance_id"])
+        assert row is not None
+        assert r == {"id": row.id, "survey": "women", "version": 1, "instance_id": body["instance_id"],
+                     "village": VILLAGE, "outcome": "complete", "received_at": row.received_at.isoformat()}
+
+
+def test_twenty_concurrent_posts_of_one_instance_with_two_payloads_store_one(app: Any, live_url: str) -> None:
+    """Racing resends: one is stored (201), the same payload gets 200, the other payload 409."""
+    body = payload(app)
+    other = {**body, "answers": {**body["answers"], "age": body["answers"]["age"] + 1}}
+    barrier = threading.Barrier(20)
+
+    def post(i: int) -> tuple[int, int]:
+        with httpx.Client(base_url=live_url, timeout=60) as http:
+            barrier.wait()
+            return i % 2, http.post(URL, json=body if i % 2 == 0 else other).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(post, range(20)))
+    winner = next(kind for kind, status in results if status == 201)
+    assert sorted(status for kind, status in results if kind == winner) == [200] * 9 + [201]
+    assert [status for kind, status in results if kind != winner] == [409] * 10
+    assert count(app) == 1
