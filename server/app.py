@@ -6,8 +6,8 @@ Nothing is built at import time, so tests create as many apps as they like, each
 from __future__ import annotations
 
 import csv
-import time
 import gc
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +27,11 @@ from server.render import STATIC, make_templates
 from server.routes import console, docs, drafts, health, home, responses, versions
 from server.security import SecurityHeaders
 from server.settings import Settings
-from server.store import villages
+from server.startup_errors import StartErr
+from server.store import drafts as drafts_store
+from server.store import units
+from server.units_import import import_files
+from surveys.problem import Problem
 
 
 class CachedStatic(StaticFiles):
@@ -39,15 +43,28 @@ class CachedStatic(StaticFiles):
         return response
 
 
+def _load_units(session: Session, settings: Settings) -> None:
+    """The unit tree and population from the configured files (the bundled county by default), imported
+    at the first start (when the file's first unit is not yet known); later changes go through
+    `cunsheng units import`, which reports what it changed."""
+    for path in (settings.units_csv, settings.population_csv):
+        if not path.is_file():
+            raise Problem(StartErr.UNITS_MISSING, path=path)
+    with settings.units_csv.open(encoding="utf-8-sig", newline="") as fh:
+        first = next(csv.DictReader(fh), None)
+    if first is not None and units.get_unit(session, (first.get("code") or "").strip()) is None:
+        import_files(session, settings.units_csv, settings.population_csv)
+
+
 def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
     """Migrate the schema, load villages and publish the questionnaires; returns (engine, catalog)."""
     engine = make_engine(settings.database_url, pool_size=settings.threads)
     try:
         migrate(engine)
         with Session(engine) as session:
-            with settings.villages_csv.open(encoding="utf-8-sig", newline="") as fh:
-                villages.load_villages(session, csv.DictReader(fh))
+            _load_units(session, settings)
             catalog = load_catalog(session, settings.definitions_dir)
+            drafts_store.purge_expired(session, settings.draft_days)  # retention: expired drafts are deleted
     except BaseException:
         engine.dispose()
         raise
@@ -74,9 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.templates = make_templates()
     app.state.rate_limits = rate_limits
-    app.state.villages = villages.KnownVillages()
+    app.state.villages = units.KnownVillages()
     app.state.secret = secret
     app.state.clock = time.time  # sign-in lockouts and session idling read this (tests replace it)
+    app.state.purged_at = time.time()  # prepare_database just swept expired drafts
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
     app.add_middleware(SecurityHeaders)

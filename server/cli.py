@@ -16,6 +16,7 @@ commands:
   check      compile every questionnaire definition and report errors
   estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
   weights    survey weights from a respondent file and a weighting specification
+  units      import the org-unit tree and population (cunsheng units import UNITS.csv --population POP.csv)
   staff      console accounts: add one (the first admin too), issue a device token
   backup     copy the whole database to a file (SQLite online backup; pg_dump on PostgreSQL)
   restore    replace the database with a backup (--force when it holds responses)
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.backup import main as backup_main
 
         return backup_main(command, rest)
+    if command == "units":
+        from server.units_cli import main as units_main
+
+        return units_main(rest)
     if command == "staff":
         from server.staff_cli import main as staff_main
 

@@ -37,9 +37,15 @@ class Settings(BaseSettings):
         default=ROOT / "surveys" / "definitions",
         description="Folder of questionnaire definitions (*.yaml) loaded and published at start.",
     )
-    villages_csv: Path = Field(
-        default=ROOT / "server" / "data" / "villages.csv",
-        description="CSV of villages (code,name,township,area) loaded at start; area is urban or rural.",
+    units_csv: Path = Field(
+        default=ROOT / "server" / "data" / "county" / "units.csv",
+        description="The org-unit tree (code,name,level,parent,urban_rural,households; ../shared/fieldwork §1) "
+                    "imported at the first start; the bundled synthetic county by default.",
+    )
+    population_csv: Path = Field(
+        default=ROOT / "server" / "data" / "county" / "population.csv",
+        description="Population by village, year, sex and age group (code,year,sex,age_group,count), imported with "
+                    "the units.",
     )
     secret_key: str = Field(
         default="",

@@ -39,3 +39,6 @@ class StartErr(Catalogue):
     BACKUP_FAILED = ("backup.failed", 2, "{tool} 失败：{reason}", "{tool} failed: {reason}")
     BACKUP_KIND = ("backup.wrong_kind", 2, "{path} 不是{kind}备份文件（SQLite 用 .db 备份，PostgreSQL 用 pg_dump 自定义格式）。",
                    "{path} is not a {kind} backup")
+    UNITS_INVALID = ("units.invalid", 2, "行政区划文件有 {count} 处问题，未导入任何内容。第一处：{first}",
+                     "{count} problem(s) in the unit files; nothing was imported. First: {first}")
+    UNITS_MISSING = ("units.file_missing", 2, "找不到文件 {path}。", "no such file: {path}")

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from server.store import drafts, limits, responses, versions, villages  # noqa: F401  (register the tables)
+from server.store import audit, drafts, limits, logins, responses, sessions, staff, tokens, units, versions  # noqa: F401  (register the tables)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)

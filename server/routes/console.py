@@ -17,7 +17,7 @@ from server.deps import SessionDep
 from server.render import render
 from server.security import browser_token, browser_token_valid, check_same_origin, keep_browser_secret
 from server.staff_errors import S
-from server.store import audit, staff, tokens
+from server.store import audit, drafts, responses, staff, tokens
 from server.unitcodes import is_under, prefix
 from surveys.problem import Problem
 
@@ -190,6 +190,22 @@ def _managed(session: SessionDep, caller: Caller, username: str) -> staff.Staff:
     if not grants or not all(caller.may("accounts.manage", g.unit_code) for g in grants):
         raise Problem(S.NOT_FOUND)
     return account
+
+
+@router.post("/console/responses/{survey}/{instance_id}/erase", name="response_erase")
+def response_erase(request: Request, session: SessionDep, caller: Annotated[Caller, Depends(need("responses.erase"))],
+                   survey: str, instance_id: str) -> Response:
+    """Erase one response on request; the audit log keeps who erased what, when (never the answers)."""
+    row = responses.find_response(session, survey[:64], instance_id[:36])
+    if row is None or row.village is None or not caller.may("responses.erase", row.village):
+        raise Problem(S.NOT_FOUND)
+    responses.erase_response(session, row.survey, row.instance_id)
+    drafts.erase_drafts_of(session, row.survey, row.instance_id)  # the phone's copy of the answers too
+    audit.record(session, caller.username, caller.staff_id, "response.erase", "response", row.instance_id, row.village,
+                 {"survey": row.survey, "outcome": row.outcome, "received_at": row.received_at.isoformat()},
+                 signin.address(request))
+    session.commit()
+    return page(request, "console/erased.html", caller, {"survey": row.survey, "instance_id": row.instance_id})
 
 
 @router.get("/console", name="console_home")

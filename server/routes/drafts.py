@@ -29,7 +29,7 @@ from server.deps import (
 from server.errors import P
 from server.render import is_htmx, render
 from server.security import browser_token, browser_token_valid, check_same_origin, keep_browser_secret
-from server.store import drafts, responses, villages
+from server.store import drafts, responses, units
 from server.store.drafts import DONE, OPEN, Draft
 from surveys import flow
 from surveys.kinds import Getlist
@@ -37,6 +37,7 @@ from surveys.model import Page
 from surveys.problem import Problem
 
 router = APIRouter(dependencies=[Depends(check_same_origin)], include_in_schema=False)
+PURGE_EVERY = 3600.0  # seconds between two sweeps of expired drafts
 SAVE_ATTEMPTS = 20  # optimistic retries of one page save against concurrent saves of the same draft
 
 
@@ -59,9 +60,10 @@ def _target(published: Published, page: str) -> Page:
 def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft | None, village: str | None,
            problem: Problem | None = None) -> Response:
     token, new = browser_token(request)
+    choices = units.list_villages(session)
     response = render(request, "intro.html", {
-        "survey": pub.survey, "village": villages.get_village(session, village) if village else None,
-        "villages": villages.list_villages(session), "draft": draft if draft is not None and draft.status == OPEN else None,
+        "survey": pub.survey, "village": next((v for v in choices if v.code == village), None) if village else None,
+        "villages": choices, "draft": draft if draft is not None and draft.status == OPEN else None,
         "problem": problem, "form_csrf": token,
     }, status_code=problem.status if problem else 200)
     return keep_browser_secret(request, response, new)
@@ -76,11 +78,12 @@ def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
 def start(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep,
           village: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
     if not browser_token_valid(request, csrf):  # the introduction again, with a fresh token: tap once more
-        known = villages.find_village(session, village) is not None
+        known = units.find_village(session, village) is not None
         return _intro(request, session, pub, draft, village if known else None, Problem(P.FORM_RETRY))
-    if villages.find_village(session, village) is None:
+    if units.find_village(session, village) is None:
         raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
     ratelimit.count(request, session, "start")
+    _purge_now_and_then(request, session)
     first = flow.first_page(pub.survey)
     if first is None:
         raise Problem(P.PAGE_NOT_FOUND)
@@ -88,6 +91,14 @@ def start(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
     response = _see(request, "show_page", survey=pub.survey.name, page=first.name)
     set_draft_cookie(request, response, new_draft)
     return response
+
+
+def _purge_now_and_then(request: Request, session: SessionDep) -> None:
+    """Retention: expired drafts are deleted at start-up and at most hourly after (per process)."""
+    state = request.app.state
+    if state.clock() - getattr(state, "purged_at", 0.0) > PURGE_EVERY:
+        state.purged_at = state.clock()
+        drafts.purge_expired(session, state.settings.draft_days)
 
 
 @router.get("/s/{survey}/done", name="done")
@@ -228,6 +239,6 @@ def resume(request: Request, session: SessionDep, catalog: CatalogDep,
 
 @router.get("/s/{survey}/{village}", name="intro_village")
 def intro_village(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, village: str) -> Response:
-    if villages.find_village(session, village) is None:  # the introduction with the village list instead
+    if units.find_village(session, village) is None:  # the introduction with the village list instead
         return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=village[:20]))
     return _intro(request, session, pub, draft, village)

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from server.deps import DRAFT_COOKIE_PREFIX, CatalogDep, SessionDep
 from server.render import render
-from server.store import villages
+from server.store import units
 
 router = APIRouter(include_in_schema=False)
 
@@ -15,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 @router.api_route("/", methods=["GET", "HEAD"], name="home")
 def home(request: Request, catalog: CatalogDep, session: SessionDep) -> Response:
     surveys = [p.survey for p in catalog.current.values()]
-    return render(request, "home.html", {"surveys": surveys, "villages": villages.list_villages(session)})
+    return render(request, "home.html", {"surveys": surveys, "villages": units.list_villages(session)})
 
 
 @router.get("/favicon.ico", name="favicon")

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, update
+from sqlalchemy import JSON, Column, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -32,7 +32,7 @@ class Draft(SQLModel, table=True):
     resume_code: str = Field(max_length=8, unique=True)
     survey: str = Field(max_length=64)
     version_id: int = Field(foreign_key="survey_version.id")
-    village: str | None = Field(default=None, max_length=12, foreign_key="village.code")
+    village: str | None = Field(default=None, max_length=12, foreign_key="unit.code")
     instance_id: str = Field(max_length=36)
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     page: str | None = Field(default=None, max_length=64)
@@ -63,6 +63,20 @@ def start_draft(session: Session, survey: str, version_id: int, village: str | N
 def _fresh(days: int) -> Any:
     """Drafts touched within `days` (older ones have expired: their cookie and code no longer open them)."""
     return Draft.updated_at >= utcnow() - timedelta(days=days)  # type: ignore[operator]
+
+
+def purge_expired(session: Session, days: int) -> int:
+    """Delete drafts untouched for `days` (open ones have expired; finished ones live on as responses)."""
+    deleted = session.execute(delete(Draft).where(Draft.updated_at < utcnow() - timedelta(days=days)))  # type: ignore[arg-type]
+    session.commit()
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def erase_drafts_of(session: Session, survey: str, instance_id: str) -> int:
+    """Delete the draft a response came from (flushed: part of the caller's erasure)."""
+    deleted = session.execute(delete(Draft).where(Draft.survey == survey, Draft.instance_id == instance_id))  # type: ignore[arg-type]
+    session.flush()
+    return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def draft_by_token(session: Session, survey: str, token: str | None, days: int) -> Draft | None:

@@ -33,7 +33,7 @@ class Response(SQLModel, table=True):
     survey: str = Field(max_length=64, index=True)
     version_id: int = Field(foreign_key="survey_version.id")
     instance_id: str = Field(max_length=36)
-    village: str | None = Field(default=None, max_length=12, foreign_key="village.code", index=True)
+    village: str | None = Field(default=None, max_length=12, foreign_key="unit.code", index=True)
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     outcome: str = Field(max_length=8)
     channel: str = Field(max_length=8)
@@ -156,3 +156,13 @@ def _duration(started: datetime | None, completed: datetime | None) -> int | Non
     if started is None or completed is None:
         return None
     return max(0, int((completed - started).total_seconds()))
+
+
+def erase_response(session: Session, survey: str, instance_id: str) -> Response | None:
+    """Delete one response on request (flushed, not committed: the caller audits the deletion in the
+    same transaction); the deleted row, or None when there is none."""
+    row = find_response(session, survey, instance_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    return row

@@ -12,7 +12,7 @@ from surveys.answers import make_env
 from surveys.kinds import to_form
 from surveys.model import Question, Survey
 
-VILLAGE = "140000002001"
+VILLAGE = "149901001205"
 
 
 def browser_csrf(client: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -33,13 +34,26 @@ def _writes(client: Any) -> dict[str, Any]:
         "token_revoke": lambda: client.post("/console/tokens/1/revoke", data={"csrf": csrf()}),
         "password_change": lambda: client.post("/console/password", data={
             "csrf": csrf(), "current": PASSWORD, "new": NEW_PASSWORD, "again": NEW_PASSWORD}),
+        "response_erase": lambda: client.post(f"/console/responses/women/{_post_one(client)}/erase",
+                                              data={"csrf": csrf()}),
         "logout": lambda: client.post("/logout", data={"csrf": csrf()}),
     }
 
 
+def _post_one(client: Any) -> str:
+    from tests.server.robot import VILLAGE, complete_answers
+
+    instance = str(uuid.uuid4())
+    answers = complete_answers(client.app.state.catalog.current["women"].survey)
+    r = client.post("/api/v1/surveys/women/responses", json={"instance_id": instance, "version": 1,
+                                                             "village": VILLAGE, "answers": answers})
+    assert r.status_code == 201
+    return instance
+
+
 EXPECTED = {"staff_add": ("staff.add", "149901001002"), "token_issue": ("token.issue", "149901001001"),
             "token_revoke": ("token.revoke", None), "password_change": ("password.change", COUNTY),
-            "logout": ("logout", COUNTY)}
+            "logout": ("logout", COUNTY), "response_erase": ("response.erase", None)}
 
 
 def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
@@ -97,3 +111,28 @@ def test_no_code_path_updates_or_deletes_audit_rows() -> None:
             for bad in ("update(AuditEntry", "delete(AuditEntry", "session.delete(entry", "UPDATE audit_log",
                         "DELETE FROM audit_log"):
                 assert bad not in text, (path, bad)
+
+
+def test_an_admin_erases_one_response_on_request_and_only_in_her_subtree(app: Any, client: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from server.store import responses
+    from tests.server.robot import VILLAGE
+
+    make_staff(app, "fuer", "admin", VILLAGE[:6] + "000000")
+    make_staff(app, "other", "admin", "149902000000")  # another county
+    instance = _post_one(client)
+    with TestClient(app) as stranger:
+        sign_in(stranger, "other")
+        csrf = csrf_of(stranger.get("/console/staff").text)
+        r = stranger.post(f"/console/responses/women/{instance}/erase", data={"csrf": csrf})
+        assert r.status_code == 404
+    with Session(app.state.engine) as session:
+        assert responses.find_response(session, "women", instance) is not None
+    sign_in(client, "fuer")
+    r = client.post(f"/console/responses/women/{instance}/erase", data={"csrf": csrf_of(client.get("/console/staff").text)})
+    assert r.status_code == 200 and "已经删除" in r.text
+    with Session(app.state.engine) as session:
+        assert responses.find_response(session, "women", instance) is None
+    erased = [e for e in _rows(app) if e.verb == "response.erase"]
+    assert len(erased) == 1 and erased[0].unit_code == VILLAGE and "answers" not in erased[0].summary

@@ -6,7 +6,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from server.store import responses
 from tests.server.robot import VILLAGE, Robot, browser_csrf
@@ -243,3 +243,29 @@ def test_a_resume_code_typed_in_full_width_letters_is_accepted(app: Any, client:
     wide = "".join(chr(ord(ch) + 0xFEE0) for ch in code.lower())  # ａｂｃ１２３ from a Chinese keyboard
     with TestClient(app) as phone:
         assert phone.post("/resume", data={"resume_code": wide, "csrf": browser_csrf(phone)}).url.path == "/s/women/p/p_screen"
+
+
+def test_expired_drafts_are_deleted_when_the_server_starts(make_settings: Any) -> None:
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from server.app import create_app
+    from server.store import utcnow
+    from server.store.drafts import Draft
+
+    first = create_app(make_settings())
+    with TestClient(first) as phone, TestClient(first) as other:
+        first_page(phone)
+        first_page(other)
+    with Session(first.state.engine) as session:
+        old = session.exec(select(Draft.id)).first()
+        session.execute(update(Draft).where(Draft.id == old).values(updated_at=utcnow() - timedelta(days=31)))
+        session.commit()
+    first.state.engine.dispose()
+    again = create_app(make_settings())
+    with Session(again.state.engine) as session:
+        kept = list(session.exec(select(Draft.id)))
+    assert len(kept) == 1 and old not in kept
+    again.state.engine.dispose()

@@ -305,15 +305,15 @@ def test_a_number_no_json_column_can_hold_is_a_422_and_stores_nothing(make_setti
 
 def test_a_village_added_after_start_is_accepted(app: Any, client: Any) -> None:
     """The ingest API keeps village codes in memory, but a code it has not seen is looked up."""
-    from server.store.villages import Village
+    from server.store.units import Unit
 
     assert client.post(URL, json=payload(app)).status_code == 201  # the known codes are now cached
-    assert client.post(URL, json=payload(app, village="140000009001")).json()["code"] == "response.village_unknown"
+    assert client.post(URL, json=payload(app, village="149901001399")).json()["code"] == "response.village_unknown"
     with Session(app.state.engine) as session:
-        session.add(Village(code="140000009001", name="新村", township="河东乡", area="rural"))
+        session.add(Unit(code="149901001399", name="新村", level="village", parent="149901001000", urban_rural="220", households=10))
         session.commit()
-    r = client.post(URL, json=payload(app, village="140000009001"))
-    assert r.status_code == 201 and r.json()["village"] == "140000009001"
+    r = client.post(URL, json=payload(app, village="149901001399"))
+    assert r.status_code == 201 and r.json()["village"] == "149901001399"
 
 
 def test_a_new_response_costs_one_statement_and_a_resend_two(app: Any, client: Any) -> None:
