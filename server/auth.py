@@ -100,6 +100,16 @@ def find_caller(request: Request, session: SessionDep) -> Caller | None:
 MaybeCallerDep = Annotated[Caller | None, Depends(find_caller)]
 
 
+def bearer_caller(request: Request, session: SessionDep) -> Caller | None:
+    """The account of a bearer token (a device or an API client), or None for an anonymous request;
+    cookies are ignored here, so a browser's staff session never turns a public post into a staff write."""
+    return find_caller(request, session) if request.headers.get("authorization", "").lower().startswith("bearer ") \
+        else None
+
+
+BearerDep = Annotated[Caller | None, Depends(bearer_caller)]
+
+
 def require_caller(request: Request, caller: MaybeCallerDep) -> Caller:
     if caller is None:
         raise Problem(S.SIGN_IN_REQUIRED, details={"next": request.url.path})

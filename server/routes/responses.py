@@ -18,9 +18,11 @@ from pydantic import ValidationError
 
 from server import ratelimit
 from server.apidoc import ResponseOut, problems
+from server.auth import BearerDep
 from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
+from server.staff_errors import S
 from server.store import responses
 from server.store.responses import Stored
 from surveys.answers import check_response
@@ -70,16 +72,21 @@ _POST_DOC: dict[str, Any] = {
         200: {"model": ResponseOut, "description": "同一份答卷重发：返回已保存的答卷", "headers": _LOCATION},
         **problems(P.SURVEY_NOT_FOUND, P.INSTANCE_CONFLICT, P.BODY_TOO_LARGE, P.NOT_JSON_MEDIA, P.REQUEST_INVALID,
                    P.BODY_NOT_JSON, P.BODY_NOT_OBJECT, P.BODY_TOO_DEEP, P.BAD_TEXT, P.BAD_NUMBER,
-                   P.VERSION_NOT_FOUND, P.VILLAGE_UNKNOWN, P.ANSWERS_INVALID, P.RATE_LIMITED),
+                   P.VERSION_NOT_FOUND, P.VILLAGE_UNKNOWN, P.ANSWERS_INVALID, P.RATE_LIMITED, S.TOKEN_INVALID, S.FORBIDDEN),
     },
 }
 
 
 @router.post("/surveys/{survey}/responses", name="post_response", status_code=201, **_POST_DOC)
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
-                  pub: SurveyDep) -> JSONResponse:
-    ratelimit.count(request, session, "ingest")
+                  pub: SurveyDep, caller: BearerDep) -> JSONResponse:
+    """Anonymous posts are limited per client address; a device's token is not (a whole village's
+    interviews arrive at once when it gets signal) but may only submit for villages in its subtree."""
+    if caller is None:
+        ratelimit.count(request, session, "ingest")
     payload = _read_payload(request, raw)
+    if caller is not None and not caller.may("responses.submit", payload.village):
+        raise Problem(S.FORBIDDEN)
     version = catalog.versions.get((pub.survey.name, payload.version))
     if version is None:
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
@@ -90,7 +97,8 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
     if errors and responses.find_response(session, pub.survey.name, instance_id) is None:
         raise Problem(P.ANSWERS_INVALID, details={v: e.as_dict() for v, e in errors.items()}, count=len(errors))
     new = responses.prepare(pub.survey.name, version.version_id, version.number, instance_id, payload.village,
-                            payload.answers, outcome, "api", payload.started_at, payload.completed_at)
+                            payload.answers, outcome, "api", payload.started_at, payload.completed_at,
+                            (caller.staff_id, caller.username) if caller else None)
     row, created = responses.save_response(session, new)
     location = request.app.url_path_for("get_response_status", survey=pub.survey.name, instance_id=row.instance_id)
     return JSONResponse(_response_json(row, payload.version), status_code=201 if created else 200,

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from server.errors import P
-from server.store import utcnow
+from server.store import audit, utcnow
 from surveys.payload import fingerprint
 from surveys.problem import Problem
 
@@ -59,6 +59,8 @@ class NewResponse:
     payload_sha256: str
     started_at: datetime | None
     completed_at: datetime | None
+    staff_id: int | None = None  # the submitting account (bearer token), audited with the insert
+    staff_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,14 @@ class Stored:
 
 def prepare(survey: str, version_id: int, version: int, instance_id: str, village: str | None,
             answers: dict[str, Any], outcome: str, channel: str, started_at: datetime | None,
-            completed_at: datetime | None) -> NewResponse:
-    """A response to store, fingerprinted by `surveys.payload` (the same for both channels)."""
+            completed_at: datetime | None, staff: tuple[int, str] | None = None) -> NewResponse:
+    """A response to store, fingerprinted by `surveys.payload` (the same for both channels);
+    `staff` is the (id, username) of the account whose token submitted it."""
     digest = fingerprint(survey, version, instance_id, village, answers, started_at, completed_at)
     return NewResponse(survey=survey, version_id=version_id, instance_id=instance_id, village=village,
                        answers=answers, outcome=outcome, channel=channel, payload_sha256=digest,
-                       started_at=started_at, completed_at=completed_at)
+                       started_at=started_at, completed_at=completed_at,
+                       staff_id=staff[0] if staff else None, staff_name=staff[1] if staff else "")
 
 
 class InstanceConflict(Problem):
@@ -107,10 +111,13 @@ def save_response(session: Session, new: NewResponse) -> tuple[Stored, bool]:
 
     Raises InstanceConflict when the instance id is stored with another payload.
     """
-    values = {f.name: getattr(new, f.name) for f in fields(NewResponse)}
+    values = {f.name: getattr(new, f.name) for f in fields(NewResponse) if f.name != "staff_name"}
     values |= {"received_at": utcnow(), "duration_seconds": _duration(new.started_at, new.completed_at)}
     try:
         new_id = _insert_new(session, values)
+        if new_id is not None and new.staff_id is not None:  # an account's write: in the same transaction
+            audit.record(session, new.staff_name, new.staff_id, "response.submit", "response", new_id, new.village,
+                         {"survey": new.survey, "instance_id": new.instance_id})
         session.commit()
     except IntegrityError as exc:  # another constraint failed (village, version): a bug, answered from the catalogue
         session.rollback()

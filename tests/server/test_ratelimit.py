@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from server.app import create_app
+from server.store import staff, tokens
 from server.store.drafts import Draft
-from server.store.responses import count_responses
+from server.store.responses import Response, count_responses
 from tests.server.robot import VILLAGE, browser_csrf
+from tests.server.staffkit import PASSWORD, audit_count
 
 # Ten pages of one question each: the page turns of a real questionnaire, quick to answer.
 TEN_PAGES = "name: tiny\ntitle: 小问卷\npages:\n" + "".join(
@@ -117,3 +120,61 @@ def test_drafts_and_resume_codes_expire_after_draft_days(make_settings: Any, tmp
         assert client.get("/s/tiny/p/p0", follow_redirects=False).headers["location"] == "/s/tiny"
         with TestClient(app) as phone:
             assert phone.post("/resume", data={"resume_code": code, "csrf": browser_csrf(phone)}).status_code == 404
+
+
+def _tiny_response(village: str = VILLAGE) -> dict[str, Any]:
+    return {"instance_id": str(uuid.uuid4()), "version": 1, "village": village,
+            "answers": {f"q{i}": 1 for i in range(10)}}
+
+
+def _token_of(app: Any, username: str, role: str, unit: str) -> str:
+    with Session(app.state.engine) as session:
+        account = staff.add_staff(session, username, PASSWORD, role, unit)
+        session.flush()
+        _, secret = tokens.issue(session, account.id, "平板", datetime.now(UTC))
+        session.commit()
+    return secret
+
+
+def _submitted(app: Any) -> list[tuple[int | None, int]]:
+    with Session(app.state.engine) as session:
+        rows = session.exec(select(Response.staff_id, func.count()).group_by(Response.staff_id)).all()
+        return sorted(((s, n) for s, n in rows), key=lambda r: r[0] or 0)
+
+
+def test_a_device_token_is_not_limited_by_address_and_its_responses_are_its_own(make_settings: Any,
+                                                                                 tmp_path: Path) -> None:
+    """A 儿童主任's tablet uploads a day's interviews at once through the carrier address everyone shares."""
+    with served(make_settings, tmp_path, "ingest=3/600") as (app, client):
+        secret = _token_of(app, "zhuren", "collector", "149901001000")
+        for _ in range(3):
+            assert client.post("/api/v1/surveys/tiny/responses", json=_tiny_response()).status_code == 201
+        assert client.post("/api/v1/surveys/tiny/responses", json=_tiny_response()).status_code == 429
+        device = {"Authorization": f"Bearer {secret}"}
+        sent = [client.post("/api/v1/surveys/tiny/responses", json=_tiny_response(), headers=device)
+                for _ in range(12)]
+        assert [r.status_code for r in sent] == [201] * 12
+        assert client.post("/api/v1/surveys/tiny/responses", json=_tiny_response()).status_code == 429  # still
+        account_id = _submitted(app)[1][0]
+        assert _submitted(app) == [(None, 3), (account_id, 12)]
+        assert audit_count(app, "response.submit") == 12  # every account's write is in the audit log
+
+
+@pytest.mark.parametrize("case", ["unknown token", "revoked token", "village outside the subtree", "viewer role"])
+def test_a_bad_token_or_a_village_outside_its_subtree_stores_nothing(make_settings: Any, tmp_path: Path,
+                                                                   case: str) -> None:
+    with served(make_settings, tmp_path, "ingest=3/600") as (app, client):
+        secret = _token_of(app, "zhuren", "viewer" if case == "viewer role" else "collector", "149901001000")
+        if case == "unknown token":
+            secret = "csk_" + "0" * 40
+        if case == "revoked token":
+            with Session(app.state.engine) as session:
+                tokens.revoke(session, tokens.live_token(session, secret).id, datetime.now(UTC))
+                session.commit()
+        village = "149901002001" if case == "village outside the subtree" else VILLAGE
+        r = client.post("/api/v1/surveys/tiny/responses", json=_tiny_response(village),
+                        headers={"Authorization": f"Bearer {secret}"})
+        expected = (403, "auth.forbidden") if case in ("village outside the subtree", "viewer role") \
+            else (401, "auth.token_invalid")
+        assert (r.status_code, r.json()["code"]) == expected, r.text
+        assert "。" in r.json()["message"] and _submitted(app) == [] and audit_count(app, "response.submit") == 0
