@@ -64,6 +64,34 @@ class HealthOut(BaseModel):
     worker: int = Field(description="进程号")
 
 
+class CountsOut(BaseModel):
+    """Responses of one questionnaire in a unit's subtree."""
+
+    complete: int = Field(description="答完的份数")
+    ended: int = Field(description="按问卷规则提前结束的份数")
+    last_received: datetime | None = Field(description="最近一份收到的时间")
+
+
+class UnitRefOut(BaseModel):
+    code: str = Field(examples=["149901001000"], description="12 位统计用区划代码")
+    name: str
+    level: str = Field(description="province、city、county、township 或 village")
+
+
+class ChildUnitOut(UnitRefOut):
+    counts: dict[str, CountsOut] = Field(description="按问卷名")
+
+
+class UnitOut(UnitRefOut):
+    """A unit of the tree with its children and the responses of its subtree (counts only)."""
+
+    parent: str | None
+    villages: int = Field(description="下辖村（社区）数")
+    ancestors: list[UnitRefOut]
+    counts: dict[str, CountsOut] = Field(description="按问卷名")
+    children: list[ChildUnitOut]
+
+
 RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
 
 

@@ -39,6 +39,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "account.self": ALL,  # one's own password
 }
 
+# Routes open to anyone: residents' pages and the public API (anonymous, under the rate limits), the
+# sign-in form, health and documentation. Every other route declares a verb with `need(verb)`; the
+# role × unit matrix test fails on a route that does neither.
+PUBLIC_ROUTES = frozenset({
+    "openapi", "static", "home", "favicon", "leave", "intro", "intro_village", "start", "done", "show_page",
+    "post_page", "refresh_page", "resume_form", "resume", "list_surveys", "get_definition", "post_response",
+    "get_response_status", "api_docs", "healthz", "login_form", "login",
+})
+
 
 @dataclass(frozen=True)
 class Caller:

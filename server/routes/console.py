@@ -11,18 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from server import signin
+from server import dashboard, signin
 from server.auth import SESSION_COOKIE, Caller, MaybeCallerDep, csrf_token, need, now
-from server.deps import SessionDep
+from server.deps import CatalogDep, SessionDep
 from server.render import render
 from server.security import browser_token, browser_token_valid, check_same_origin, keep_browser_secret
 from server.staff_errors import S
-from server.store import audit, drafts, responses, staff, tokens
+from server.store import audit, drafts, responses, staff, tokens, units
 from server.unitcodes import is_under, prefix
 from surveys.problem import Problem
 
 router = APIRouter(dependencies=[Depends(check_same_origin)], include_in_schema=False)
-PUBLIC = {"login_form", "login"}  # routes open without an account (the matrix test reads this)
 
 
 def _see(request: Request, name: str, **params: str) -> RedirectResponse:
@@ -209,5 +208,19 @@ def response_erase(request: Request, session: SessionDep, caller: Annotated[Call
 
 
 @router.get("/console", name="console_home")
-def console_home(request: Request, caller: Annotated[Caller, Depends(need("console.view"))]) -> Response:
-    return page(request, "console/home.html", caller, {"roles": staff.ROLES})
+def console_home(request: Request, session: SessionDep, catalog: CatalogDep,
+                 caller: Annotated[Caller, Depends(need("console.view"))]) -> Response:
+    """The dashboard of the caller's own unit (the first, when grants cover several subtrees)."""
+    tops = [u for code in caller.units_for("console.view") if (u := units.get_unit(session, code)) is not None]
+    board = dashboard.board(session, tops[0], catalog) if tops else None
+    return page(request, "console/home.html", caller, {"roles": staff.ROLES, "tops": tops, "board": board})
+
+
+@router.get("/console/units/{code}", name="unit_dashboard")
+def unit_dashboard(request: Request, session: SessionDep, catalog: CatalogDep, code: str,
+                   caller: Annotated[Caller, Depends(need("console.view"))]) -> Response:
+    """Responses by questionnaire × child unit; drill down from the county to a village."""
+    unit = units.get_unit(session, code)
+    if unit is None:
+        raise Problem(S.NOT_FOUND)
+    return page(request, "console/unit.html", caller, {"board": dashboard.board(session, unit, catalog)})

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.errors import P
 from server.store import audit, utcnow
+from server.unitcodes import prefix
 from surveys.payload import fingerprint
 from surveys.problem import Problem
 
@@ -153,6 +154,25 @@ def count_responses(session: Session, survey: str | None = None) -> int:
     if survey is not None:
         query = query.where(Response.survey == survey)
     return int(session.exec(query).one())
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many responses of one questionnaire, village and outcome, and when the last one arrived."""
+
+    survey: str
+    village: str
+    outcome: str
+    count: int
+    last: datetime
+
+
+def tally(session: Session, under: str) -> list[Tally]:
+    """Counts by (survey, village, outcome) inside the subtree of `under` (aggregates only: no answers)."""
+    query = (select(Response.survey, Response.village, Response.outcome, func.count(), func.max(Response.received_at))
+             .where(col(Response.village).startswith(prefix(under)))
+             .group_by(Response.survey, Response.village, Response.outcome))
+    return [Tally(survey, village or "", outcome, int(n), last) for survey, village, outcome, n, last in session.exec(query)]
 
 
 def iter_responses(session: Session, survey: str) -> Iterator[Response]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bs4 import BeautifulSoup
+from fastapi.routing import APIRoute
 from sqlmodel import Session, func, select
 
 from server.store import staff
@@ -38,3 +39,26 @@ def audit_count(app: Any, verb: str | None = None) -> int:
         if verb:
             query = query.where(AuditEntry.verb == verb)
         return int(session.exec(query).one())
+
+
+def app_routes(app: Any) -> list[APIRoute]:
+    """Every API route of the app, the included routers' too (FastAPI includes them lazily)."""
+    def walk(routes: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for route in routes:
+            out += walk(route.original_router.routes) if hasattr(route, "original_router") else [route]
+        return out
+
+    return [r for r in walk(app.routes) if isinstance(r, APIRoute)]
+
+
+def verb_of(route: APIRoute) -> str | None:
+    """The verb a route declares with `auth.need(verb)`, found among its dependencies."""
+    def find(dependant: Any) -> str | None:
+        for dep in dependant.dependencies:
+            verb = getattr(dep.call, "verb", None) or find(dep)
+            if verb:
+                return str(verb)
+        return None
+
+    return find(route.dependant)

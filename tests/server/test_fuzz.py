@@ -23,6 +23,7 @@ import math
 import shutil
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,11 @@ from schemathesis.specs.openapi.checks import (
 from sqlmodel import Session
 
 from server.app import create_app
+from server.store import staff, tokens
 from server.store.responses import count_responses
 from tests.conftest import BUNDLED
 from tests.server.robot import VILLAGE
+from tests.server.staffkit import COUNTY, PASSWORD
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, unsupported_method]
@@ -67,16 +70,21 @@ def fuzz_app(make_settings: Any, tmp_path: Path) -> Any:
     shutil.copytree(BUNDLED, definitions)
     (definitions / "open.yaml").write_text(OPEN, encoding="utf-8")
     app = create_app(make_settings(definitions).model_copy(update={"rate_limits": "off"}))
+    with Session(app.state.engine) as session:  # every request carries a county admin's API token
+        account = staff.add_staff(session, "fuzz", PASSWORD, "admin", COUNTY)
+        session.flush()
+        app.state.fuzz_headers = {"Authorization": f"Bearer {tokens.issue(session, account.id, 'fuzz', datetime.now(UTC))[1]}"}
+        session.commit()
     yield app
     app.state.engine.dispose()
 
 
-def fuzz_operation(operation: Any) -> Counter[tuple[str, int]]:
+def fuzz_operation(operation: Any, headers: dict[str, str]) -> Counter[tuple[str, int]]:
     """Run the operation's examples, coverage cases and fuzzing; returns how often each (method, status) came."""
     answers: Counter[tuple[str, int]] = Counter()
 
     def call(case: Any) -> None:
-        answers[(case.method.upper(), case.call_and_validate(checks=CHECKS).status_code)] += 1
+        answers[(case.method.upper(), case.call_and_validate(checks=CHECKS, headers=headers).status_code)] += 1
 
     build_operation_test(config=operation.schema.config, operation=operation, test_func=call, given_kwargs={},
                          feedback=FeedbackSources(), explicit_settings=FUZZ)()
@@ -91,11 +99,11 @@ def test_every_generated_request_gets_a_documented_answer_and_no_5xx(fuzz_app: A
     for result in schema.get_all_operations():
         operation = result.ok()
         try:
-            seen[operation.label] = fuzz_operation(operation)
+            seen[operation.label] = fuzz_operation(operation, fuzz_app.state.fuzz_headers)
         except Exception as exc:  # every operation runs; all failures are reported together
             failures[operation.label] = exc
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
-    assert len(seen) == 5, seen
+    assert len(seen) == 6, seen
     for label, answers in seen.items():
         method = label.split()[0]
         assert not any(status >= 500 for _, status in answers), (label, answers)
@@ -103,6 +111,7 @@ def test_every_generated_request_gets_a_documented_answer_and_no_5xx(fuzz_app: A
             assert sum(n for (m, _), n in answers.items() if m == method) >= EXAMPLES, (label, answers)
     assert seen["POST /api/v1/surveys/{survey}/responses"][("POST", 201)] >= 1  # the example is accepted
     assert seen["GET /api/v1/surveys/{survey}/responses/{instance_id}"][("GET", 200)] >= 1
+    assert seen["GET /api/v1/units/{code}"][("GET", 200)] >= 1 and seen["GET /api/v1/units/{code}"][("GET", 404)] >= 1
 
 
 EDGE_NUMBERS = st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -0.0, 10**20, -1, 0, 1, 2, -8, -9])

@@ -1,0 +1,145 @@
+"""Role × unit matrix, generated from the app's route table and the one permission table.
+
+Every route that is not public declares a verb (`auth.need`). For each such route, each role and each
+relation of the caller's grant to the target unit T (own, ancestor, sibling, descendant, another
+county), the request is made with a fresh account's token and must be allowed exactly when the role
+holds the verb (and, for a route about an object in T's subtree, when the grant covers it); a denied
+request answers 404 (422 for a new account's unit outside the caller's subtree) and shows none of the target's data. A route that
+is neither public nor has a verb, or has no request below, fails the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from server.auth import PERMISSIONS, PUBLIC_ROUTES
+from server.store import audit, responses, staff, tokens
+from tests.server.staffkit import COUNTY, PASSWORD, app_routes, verb_of
+
+T = "149901001000"  # the target unit: 枣岭镇
+RELATIONS = {"own": T, "ancestor": COUNTY, "sibling": "149901002000", "descendant": "149901001002",
+             "other county": "149902000000"}
+COVERS = {"own", "ancestor"}
+OBJECT_VILLAGE = "149901001001"  # a response's village in T, not under the descendant grant
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    data: dict[str, str] | None = None
+    marker: str = ""  # text only an allowed caller may see
+    scoped: bool = True  # about an object in T's subtree (else only the role decides)
+    allowed: tuple[int, ...] = (200,)
+    denied: tuple[int, ...] = (404,)
+
+
+def _fresh_account(session: Session, unit: str) -> staff.Staff:
+    account = staff.add_staff(session, f"u{uuid.uuid4().hex[:12]}", PASSWORD, "collector", unit)
+    session.flush()
+    return account
+
+
+def _response_in(app: Any, session: Session, village: str) -> str:
+    pub = app.state.catalog.current["women"]
+    instance = str(uuid.uuid4())
+    responses.save_response(session, responses.prepare("women", pub.version_id, pub.number, instance, village,
+                                                       {"x": 1}, "complete", "api", None, None))
+    return instance
+
+
+def _target_account(session: Session) -> str:
+    account = _fresh_account(session, T)
+    audit.record(session, "test", None, "staff.add", "staff", account.username, T)  # an audit row in T
+    session.commit()
+    return account.username
+
+
+def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
+    """One request per route name, each building its own fresh objects in T's subtree."""
+    def token_of_target() -> Call:
+        name = _target_account(session)
+        account = staff.find_staff(session, name)
+        row, _ = tokens.issue(session, account.id, "平板", datetime.now(UTC))
+        session.commit()
+        return Call("POST", f"/console/tokens/{row.id}/revoke", allowed=(303,))
+
+    def erase() -> Call:
+        instance = _response_in(app, session, OBJECT_VILLAGE)
+        return Call("POST", f"/console/responses/women/{instance}/erase", marker=instance)
+
+    def issue() -> Call:
+        name = _target_account(session)
+        return Call("POST", f"/console/staff/{name}/tokens", {"label": "平板"}, marker="csk_")
+
+    def staff_list() -> Call:
+        return Call("GET", "/console/staff", marker=_target_account(session), scoped=False)
+
+    def audit_log() -> Call:
+        return Call("GET", "/console/audit", marker=_target_account(session), scoped=False)
+
+    return {
+        "console_home": lambda: Call("GET", "/console", scoped=False),
+        "unit_dashboard": lambda: Call("GET", f"/console/units/{T}", marker="枣岭镇"),
+        "api_unit": lambda: Call("GET", f"/api/v1/units/{T}", marker="枣岭镇"),
+        "staff_list": staff_list,
+        "staff_add": lambda: Call("POST", "/console/staff", {"username": f"n{uuid.uuid4().hex[:10]}", "role": "viewer",
+                                                             "unit": T, "password": PASSWORD},
+                                  allowed=(303,), denied=(422,)),
+        "token_issue": issue,
+        "token_revoke": token_of_target,
+        "response_erase": erase,
+        "audit_log": audit_log,
+        "password_form": lambda: Call("GET", "/console/password", scoped=False),
+        "password_change": lambda: Call("POST", "/console/password", {"current": PASSWORD, "new": "x9" + PASSWORD,
+                                                                     "again": "x9" + PASSWORD}, scoped=False),
+        "logout": lambda: Call("POST", "/logout", scoped=False, allowed=(303,)),
+    }
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of accounts: argon2id at its lowest cost (the hash format and checks are unchanged)."""
+    monkeypatch.setattr(staff, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def test_every_route_is_public_or_declares_a_verb_of_the_permission_table(app: Any) -> None:
+    names = {r.name: verb_of(r) for r in app_routes(app)}
+    unruled = sorted(n for n, verb in names.items() if verb is None and n not in PUBLIC_ROUTES)
+    assert unruled == [], f"routes without a permission rule: {unruled}"
+    assert all(verb in PERMISSIONS for verb in names.values() if verb is not None)
+    assert not (PUBLIC_ROUTES & {n for n, verb in names.items() if verb}), "a public route must not need a verb"
+
+
+def test_each_route_role_and_unit_is_allowed_exactly_as_the_permission_table_says(app: Any, cheap_hashes: None) -> None:
+    ruled = sorted((r.name, verb) for r in app_routes(app) if (verb := verb_of(r)) is not None)
+    wrong: list[str] = []
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        calls = _calls(app, session)
+        assert sorted(calls) == sorted(name for name, _ in ruled), "every ruled route needs a request here"
+        for (name, verb), role, relation in itertools.product(ruled, staff.ROLES, RELATIONS):
+            call = calls[name]()
+            account = staff.add_staff(session, f"c{uuid.uuid4().hex[:12]}", PASSWORD, role, RELATIONS[relation])
+            session.flush()
+            _, secret = tokens.issue(session, account.id, "matrix", datetime.now(UTC))
+            session.commit()
+            with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as caller:
+                r = caller.request(call.method, call.path, data=call.data, follow_redirects=False)
+            may = role in PERMISSIONS[verb] and (not call.scoped or relation in COVERS)
+            sees = may and (relation in COVERS or not call.marker)
+            ok = r.status_code in (call.allowed if may else call.denied if role in PERMISSIONS[verb] else (404,))
+            if call.marker:
+                ok = ok and ((call.marker in r.text) == sees)
+            if not ok:
+                wrong.append(f"{name} {role} {relation}: {r.status_code} (expected {'allowed' if may else 'denied'})")
+    assert wrong == [], "\n".join(wrong)
