@@ -7,6 +7,7 @@ answers a full page to a plain request and a partial to an htmx request.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,23 @@ def _static_url(context: Any, name: str) -> str:
     return static_url(context["request"], name)
 
 
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps one zone and no daylight saving
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time (UTC; naive from SQLite) as Beijing time for staff pages."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(BEIJING).strftime(fmt)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["path_for"] = path_for
     templates.env.globals["static_url"] = _static_url
     templates.env.globals["kinds"] = KINDS
+    templates.env.filters["local"] = local_time
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
     return templates

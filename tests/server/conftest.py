@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -44,3 +45,11 @@ def chromium() -> Iterator[Any]:
             "--disable-sync", "--no-first-run", "--disable-quic"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
+    folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

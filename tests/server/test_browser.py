@@ -4,7 +4,6 @@ $CUNSHENG_SCREENSHOTS_DIR when set: `make screenshots` sets it to docs/screensho
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,14 +27,6 @@ def phone(live_url: str, chromium: Any) -> Iterator[Any]:
     page.set_default_timeout(15000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
-    folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def png_size(path: Path) -> tuple[int, int]:
