@@ -103,7 +103,6 @@ class E(Catalogue):
     QUANTILE_MISSING = ("estimate.quantile_missing", 2, "--stat quantile 至少需要一个 --quantile P（0 < P < 1）", "--stat quantile needs at least one --quantile P (0 < P < 1)")
     QUANTILE_UNEXPECTED = ("estimate.quantile_unexpected", 2, "--quantile 只用于 --stat quantile，请删去", "--quantile is only allowed with --stat quantile; remove it")
     QUANTILE_RANGE = ("estimate.quantile_range", 2, "--quantile {value} 须在 0 和 1 之间（不含端点）", "--quantile {value} must be between 0 and 1 (exclusive)")
-    UNSUPPORTED = ("estimate.unsupported", 2, "--stat {stat} 暂不支持{design_zh}；请改用线性化设计（不用 `replicate`）", "--stat {stat} is not available with {design_en} yet; use a linearised design (no `replicate`)")
 
     # estimation on the data
     VALUE_MISSING = ("estimate.value_missing", 2, "列 `{column}` 第 {row} 行缺失（共 {count} 行缺失）；可用 --na drop 把缺失值排除在各子总体之外", "column `{column}` is missing at row {row} ({count} missing in all); use --na drop to leave missing values out of every domain")
@@ -113,6 +112,7 @@ class E(Catalogue):
     ZERO_DENOMINATOR = ("estimate.zero_denominator", 2, "子总体 {domain} 中分母 `{column}` 的加权合计为 0，无法计算比率；请检查分母或子总体", "domain {domain}: the weighted total of the denominator `{column}` is 0, so the ratio is undefined; check the denominator or the domain")
     CI_FOR_TOTAL = ("estimate.ci_method_total", 2, "--ci-method {method} 只适用于比例；`{column}` 的分类合计请用 wald", "--ci-method {method} applies only to proportions; `{column}` is a categorical total, use wald")
     CI_NOT_BINARY = ("estimate.ci_method_not_binary", 2, "--ci-method {method} 只适用于比例（prop 或 0/1 变量的 mean）；`{column}` 不是 0/1 变量（--stat {stat}），请用 wald", "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` is not a 0/1 variable (stat {stat}), use wald")
+    CI_FOR_QUANTILE = ("estimate.ci_method_quantile", 2, "--ci-method {method} 只适用于比例；分位数的区间总是 Woodruff 区间，请删去 --ci-method", "--ci-method {method} applies only to proportions; quantiles always take Woodruff's interval, remove --ci-method")
     NEEDS_NUMERIC = ("estimate.not_numeric_stat", 2, "--stat {stat} 需要数值列，`{column}` 是分类变量（第 {row} 行是 {value}）", "--stat {stat} needs a numeric column but `{column}` is categorical (row {row} has {value})")
 
     # regression (library)

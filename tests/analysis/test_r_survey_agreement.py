@@ -67,6 +67,15 @@ CASES: dict[str, tuple[dict[str, Any], str | None, str, str, tuple[str, ...]]] =
     "brr12_mean_income": (BRR, "stratum <= 12", "mean", "income", ()),
     "brr9_mean_income": (BRR, "stratum <= 9", "mean", "income", ()),
 }  # fmt: skip
+PROBS = ("--quantile", "0.25", "--quantile", "0.5", "--quantile", "0.9")
+QUANTILE_CASES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "rq_brr": (BRR, ()),
+    "rq_brr_region": (BRR, ("--by", "region")),
+    "rq_jkn": ({**BASE, "replicate": {"type": "JKn", "create": True}}, ()),
+    "rq_brr_poststratified": ({**BRR, "calibration": POSTSTRATIFY}, ()),
+}
+
+
 def data_file(tmp_path: Path, where: str | None) -> Path:
     if where is None:
         return DATA
@@ -99,6 +108,20 @@ def test_estimate_agrees_with_r(case: str, estimate_cli: Any, tmp_path: Path) ->
         r = expected[f"{var}{label}" if entry["level"] is not None else str(label)]
         for name in QUANTITIES:
             assert same(entry[name], r[name]), (label, name, entry[name], r[name])
+
+
+@pytest.mark.parametrize("case", list(QUANTILE_CASES))
+def test_replicate_quantiles_agree_with_r(case: str, estimate_cli: Any) -> None:
+    design, extra = QUANTILE_CASES[case]
+    document = estimate_cli(DATA, design, "--stat", "quantile", "--var", "income", *PROBS, *extra, "--json").json()
+    assert len(document["estimates"]) == 3 * (3 if extra else 1)
+    for entry in document["estimates"]:
+        domain = f"_{entry['domain']['region']}" if entry["domain"] else ""
+        r = R[f"{case}{domain}:{entry['level']}"]
+        for name in QUANTITIES:
+            assert same(entry[name], r[name]), (entry["domain"], entry["level"], name, entry[name], r[name])
+        assert entry["deff"] is None
+    assert document["df"] == R["brr"]["df"] == R["rq_jkn"]["df"]
 
 
 def test_created_replicates_count_as_r(estimate_cli: Any) -> None:
