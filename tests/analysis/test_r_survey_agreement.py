@@ -41,7 +41,7 @@ def r_output() -> dict[str, dict[str, float]]:
 
 R = r_output()
 
-# case prefix in villages_r.txt -> (design, data filter, stat, var, extra arguments, R level names)
+# case prefix in villages_r.txt -> (design, rows kept (a pandas query), stat, var, extra arguments)
 CASES: dict[str, tuple[dict[str, Any], str | None, str, str, tuple[str, ...]]] = {
     "ps_mean_income": ({**BASE, "calibration": POSTSTRATIFY}, None, "mean", "income", ()),
     "ps_total_income": ({**BASE, "calibration": POSTSTRATIFY}, None, "total", "income", ()),
