@@ -72,7 +72,7 @@ class E(Catalogue):
     REP_JKN_ONE_PSU = ("replicate.jkn_one_psu", 2, "JKn 复制权重要求每层至少 2 个初级抽样单位，层 {stratum} 只有 {count} 个；请合并该层", "JKn replicates need at least 2 PSUs in every stratum; stratum {stratum} has {count}; merge it with a neighbour")
     REP_EXHAUSTIVE = ("replicate.exhaustive", 2, "每一层都是全数抽取（n = N），没有抽样方差可复制；请检查 fpc", "every stratum is sampled exhaustively (n = N): there is no sampling variance to replicate; check the fpc")
     REP_BRR_PAIRS = ("replicate.brr_pairs", 2, "BRR/Fay 复制权重要求每层恰好 2 个初级抽样单位，层 {stratum} 有 {count} 个；请合并或拆分层", "BRR/Fay replicates need exactly 2 PSUs per stratum; stratum {stratum} has {count}; merge or split strata")
-    REP_HADAMARD = ("replicate.hadamard_order", 2, "{strata} 层的 BRR/Fay 需要 {order} 阶 Hadamard 矩阵，尚不能构造（支持：2 的幂、q + 1（q 为模 4 余 3 的素数）及其乘以 2 的幂）；请合并层或改用 JKn", "BRR/Fay with {strata} strata needs a Hadamard matrix of order {order}, which is not constructed (orders supported: powers of 2, q + 1 with q a prime = 3 (mod 4), and those times a power of 2); merge strata or use JKn")
+    REP_HADAMARD = ("replicate.hadamard_order", 2, "{strata} 层的 BRR/Fay 在 R 中使用其内置表格中的 {order} 阶 Hadamard 矩阵（由 28 或 36 阶的表构成），这里无法重现；请合并或拆分层使层数改变，或改用 JKn", "BRR/Fay with {strata} strata uses R's tabulated Hadamard matrix of order {order} (built from its order-28 or order-36 table), which is not reproduced here; merge or split strata to change their number, or use JKn")
     REP_BOOTSTRAP_FPC = ("replicate.bootstrap_fpc", 2, "自助法复制权重只能在没有 fpc 的设计上生成；请删去 `fpc`", "bootstrap replicates are created without an fpc only; remove `fpc` (R's fpc rule is not implemented)")
     REP_BOOTSTRAP_ONE_PSU = ("replicate.bootstrap_one_psu", 2, "自助法复制权重要求每层至少 2 个初级抽样单位，层 {stratum} 只有 {count} 个；请合并该层", "bootstrap replicates need at least 2 PSUs per stratum; stratum {stratum} has {count}; merge it with a neighbour")
 
@@ -103,7 +103,6 @@ class E(Catalogue):
     QUANTILE_MISSING = ("estimate.quantile_missing", 2, "--stat quantile 至少需要一个 --quantile P（0 < P < 1）", "--stat quantile needs at least one --quantile P (0 < P < 1)")
     QUANTILE_UNEXPECTED = ("estimate.quantile_unexpected", 2, "--quantile 只用于 --stat quantile，请删去", "--quantile is only allowed with --stat quantile; remove it")
     QUANTILE_RANGE = ("estimate.quantile_range", 2, "--quantile {value} 须在 0 和 1 之间（不含端点）", "--quantile {value} must be between 0 and 1 (exclusive)")
-    UNSUPPORTED = ("estimate.unsupported", 2, "--stat {stat} 暂不支持{design_zh}；请改用线性化设计（不用 `replicate`）", "--stat {stat} is not available with {design_en} yet; use a linearised design (no `replicate`)")
 
     # estimation on the data
     VALUE_MISSING = ("estimate.value_missing", 2, "列 `{column}` 第 {row} 行缺失（共 {count} 行缺失）；可用 --na drop 把缺失值排除在各子总体之外", "column `{column}` is missing at row {row} ({count} missing in all); use --na drop to leave missing values out of every domain")
@@ -113,6 +112,7 @@ class E(Catalogue):
     ZERO_DENOMINATOR = ("estimate.zero_denominator", 2, "子总体 {domain} 中分母 `{column}` 的加权合计为 0，无法计算比率；请检查分母或子总体", "domain {domain}: the weighted total of the denominator `{column}` is 0, so the ratio is undefined; check the denominator or the domain")
     CI_FOR_TOTAL = ("estimate.ci_method_total", 2, "--ci-method {method} 只适用于比例；`{column}` 的分类合计请用 wald", "--ci-method {method} applies only to proportions; `{column}` is a categorical total, use wald")
     CI_NOT_BINARY = ("estimate.ci_method_not_binary", 2, "--ci-method {method} 只适用于比例（prop 或 0/1 变量的 mean）；`{column}` 不是 0/1 变量（--stat {stat}），请用 wald", "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` is not a 0/1 variable (stat {stat}), use wald")
+    CI_FOR_QUANTILE = ("estimate.ci_method_quantile", 2, "--ci-method {method} 只适用于比例；分位数的区间总是 Woodruff 区间，请删去 --ci-method", "--ci-method {method} applies only to proportions; quantiles always take Woodruff's interval, remove --ci-method")
     NEEDS_NUMERIC = ("estimate.not_numeric_stat", 2, "--stat {stat} 需要数值列，`{column}` 是分类变量（第 {row} 行是 {value}）", "--stat {stat} needs a numeric column but `{column}` is categorical (row {row} has {value})")
 
     # regression (library)

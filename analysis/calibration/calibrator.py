@@ -6,7 +6,7 @@ the data and gives a `Calibrator` that calibrates any weight vector (the full-sa
 every replicate column, as `postStratify`/`rake`/`calibrate` on an `svyrep.design`) and that
 residualises influence values for the Taylor variance as R's `svyrecvar()` does with the stored
 `postStrata`: post-stratification subtracts psw times the post-stratum mean of z / psw (psw the
-calibrated weights); raking repeats that over the margins 10 times, with each margin's weights
+calibrated weights), the mean weighted by the sampling weights (R's `oldweights`); raking repeats that over the margins 10 times, with each margin's weights
 from the last sweep; model calibration is `analysis.calibration.model` (Deville & Sarndal 1992;
 Lumley 2010, ch. 7). Must not parse JSON or estimate statistics.
 """
@@ -44,7 +44,7 @@ def bind(spec: CalibrationSpec, columns: Columns, clusters: np.ndarray | None = 
     only for `aggregate_stage`."""
     if isinstance(spec, PostStratify):
         table = cell_table(columns, spec.strata, spec.population, "calibration")
-        return Calibrator(table.adjust, lambda w0, w: lambda z: table.project(z, w))
+        return Calibrator(table.adjust, lambda w0, w: lambda z: table.project(z, w, w0))
     if isinstance(spec, Rake):
         tables = [
             cell_table(columns, m.vars, m.population, f"calibration.margins[{i}] ({', '.join(m.vars)})")

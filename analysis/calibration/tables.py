@@ -2,7 +2,8 @@
 
 A `CellTable` holds the cell of every row (the crossing of a table's columns) and the population
 count per cell; `adjust` rescales weights to the counts (post-stratification), `project` is the
-post-stratum residual step of R's `svyrecvar()`. `rake` sweeps the margins until the weighted table
+post-stratum residual step of R's `svyrecvar()` (survey 4.x: the post-stratum mean of z / psw is
+weighted by the weights before post-stratification, so unequal weights within a post-stratum count). `rake` sweeps the margins until the weighted table
 crossing every margin moves by less than 1e-10 x the sum of the starting weights (R's rule with
 epsilon 1e-10, iterated to convergence, not R's default 10 sweeps; Deville & Sarndal 1992, sec. 3;
 Lumley 2010, ch. 7). Every mismatch between a population table and the data is an error naming
@@ -51,12 +52,17 @@ class CellTable:
         totals = np.bincount(self.cell, weights=w, minlength=len(self.population))
         return float(np.max(np.abs(totals - self.population)) / self.population.sum())
 
-    def project(self, z: np.ndarray, psw: np.ndarray) -> np.ndarray:
-        """z minus psw times the cell mean of z / psw (R's `svyrecvar` post-stratum step)."""
+    def project(self, z: np.ndarray, psw: np.ndarray, oldw: np.ndarray | None = None) -> np.ndarray:
+        """z minus psw times the cell mean of z / psw (R's `svyrecvar` post-stratum step). The mean is
+        weighted by the weights before post-stratification `oldw` (R's `oldweights`), unweighted
+        without them (a raking margin); a row with psw = oldw = 0 counts with psw 1, as R does."""
+        if oldw is None:
+            oldw = np.ones(len(z))
+        psw = np.where((psw == 0) & (oldw == 0), 1.0, psw)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(psw != 0, z / psw, 0.0)
-        counts = np.bincount(self.cell, minlength=len(self.population))
-        means = np.bincount(self.cell, weights=ratio, minlength=len(self.population)) / counts
+            ratio = np.where(psw != 0, z * oldw / psw, 0.0)
+        size = len(self.population)
+        means = np.bincount(self.cell, weights=ratio, minlength=size) / np.bincount(self.cell, oldw, size)
         return z - psw * means[self.cell]
 
 

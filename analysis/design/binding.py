@@ -56,6 +56,12 @@ class BoundDesign:
         parts = [f"`{name}`={show(_value(self.columns[name], row))}" for name in names if name]
         return ", ".join(parts) if parts else "(the only stratum)"
 
+    def stratum_values(self) -> list[Any]:
+        """The `strata` column's value of each first-stage stratum (None without `strata`)."""
+        column = self.columns[self.design.strata] if self.design.strata else None
+        rows = self.stages[0].first_row
+        return [None if column is None else _value(column, int(row)) for row in rows]
+
 
 def bind(design: Design, columns: Columns) -> BoundDesign:
     """Check the design against the columns and build the per-stage codes R's `svydesign()` builds."""

@@ -97,7 +97,6 @@ def estimate(columns: Columns, design: Design, request: Request, rng: np.random.
             raise column_missing(name, role, list(columns))
     prepared_survey = survey(columns, design.resolve(list(columns)), rng)
     strategy = variance_strategy(prepared_survey)
-    strategy.check(request.stat)
     weights = prepared_survey.bound.weights
     doms = domains(columns, request.by)
     prepared = _prepare(columns, request, doms, weights)
@@ -238,8 +237,8 @@ def _levels(job: _Job) -> tuple[list[Any], bool]:
 
 def _quantile_table(job: _Job) -> Estimates:
     request, df = job.request, job.strategy.df
-    variance = job.strategy.variance(job.prepared.domain, job.doms.count)
-    q = quantiles(job.prepared.y, job.weights, job.sums, variance, request.quantiles, df, request.level)
+    cdf = job.strategy.domain_mean(job.weights, job.sums, job.prepared.domain, job.doms.count)
+    q = quantiles(job.prepared.y, job.weights, job.sums, cdf, request.quantiles, df, request.level)
     n = np.repeat(job.prepared.n, len(request.quantiles))
     numbers = {
         "estimate": q.estimate.reshape(-1),

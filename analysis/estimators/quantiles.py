@@ -7,21 +7,27 @@ first cumulative weight exceeds p x total the answer is the smallest value (R 4.
 there and 4.2's returns the second smallest; neither is the inverse of the CDF). Cumulative sums use
 long double like R's `cumsum()`/`sum()`, so equality tests land as R's do.
 
-The interval is Woodruff's (1952; Lumley 2010, sec. 2.4.1; `interval.type = "mean"`): a Wald
-interval on the design df for the domain mean of 1{y <= q}, mapped back through the same rule; an
-end below 0 or above 1 is undefined (NaN), and se = (upper - lower) / (2 t). Each domain is sorted
-once; the loop runs over domains, not rows. Must not read data or format output.
+The interval is Woodruff's (1952; Lumley 2010, sec. 2.4.1; `interval.type = "mean"`, the default
+of both `svyquantile.survey.design` and `svyquantile.svyrep.design`): a Wald interval on the design
+df for the domain mean of 1{y <= q}, mapped back through the same rule at the full-sample weights;
+an end below 0 or above 1 is undefined (NaN), and se = (upper - lower) / (2 t). The variance of
+that mean comes from the caller (`cdf`): linearised, or from the replicate means as R's
+`svymean()` on a replicate design does. Each domain is sorted once; the loop runs over domains,
+not rows. Must not read data or format output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.estimators.intervals import t_quantile
-from analysis.estimators.linear import Sums, Variance, mean
+from analysis.estimators.linear import Linear, Sums
+
+DomainMean = Callable[[np.ndarray], Linear]
+"""Per-row values -> their domain means (domains x 1) with variances, as `svymean()` on the design."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,12 +65,13 @@ def quantiles(
     y: np.ndarray,
     w: np.ndarray,
     sums: Sums,
-    variance: Variance,
+    cdf: DomainMean,
     probs: Sequence[float],
     df: float,
     level: float,
 ) -> Quantiles:
-    """Quantiles of y per domain with Woodruff intervals at `level` on `df` degrees of freedom."""
+    """Quantiles of y per domain (weights w) with Woodruff intervals at `level` on `df` degrees of
+    freedom, the variance of the estimated CDF at each quantile from `cdf`."""
     domains = _sort_domains(y, w, sums)
     estimate = np.array([[d.quantile(p) for p in probs] for d in domains]).reshape(len(domains), len(probs))
     t = t_quantile(1 - (1 - level) / 2, df)
@@ -73,8 +80,8 @@ def quantiles(
     high = np.empty_like(estimate)
     for j in range(len(probs)):
         below = (inside & (y <= sums.spread(estimate[:, j]))).astype(np.float64)
-        cdf = mean(below, w, sums, variance)
-        centre, se = cdf.estimate[:, 0], np.sqrt(cdf.variance[:, 0])
+        at_q = cdf(below)
+        centre, se = at_q.estimate[:, 0], np.sqrt(at_q.variance[:, 0])
         p_low, p_high = centre - t * se, centre + t * se
         low[:, j] = [d.quantile(pl) if pl >= 0 else np.nan for d, pl in zip(domains, p_low, strict=True)]
         high[:, j] = [d.quantile(ph) if ph <= 1 else np.nan for d, ph in zip(domains, p_high, strict=True)]

@@ -22,7 +22,7 @@ import numpy as np
 
 from analysis.design.spec import Design
 from analysis.errors import AnalysisError, E, show
-from analysis.estimators.strategy import variance_strategy
+from analysis.estimators.strategy import Linearised
 from analysis.estimators.survey import survey
 from analysis.io.columns import from_frame
 
@@ -57,7 +57,7 @@ def svyglm(data: Any, design: Design, y: Any, predictors: Sequence[str], family:
     if design.replicate is not None or design.calibration is not None:
         raise AnalysisError(E.GLM_DESIGN)
     prepared = survey(from_frame(data, list(design.columns())), design)
-    strategy = variance_strategy(prepared)
+    strategy = Linearised(prepared)  # replicate designs are refused above
     bound = prepared.bound
     response = np.asarray(data[y] if isinstance(y, str) else y, dtype=np.float64)
     x = np.column_stack([np.ones(len(response)), *(np.asarray(data[p], dtype=np.float64) for p in predictors)])

@@ -56,7 +56,8 @@ def _check_options(request: Request) -> None:
 
 
 def _check_combination(request: Request) -> None:
-    """Options that go together: ratio and --denominator, quantile and --quantile P in (0, 1)."""
+    """Options that go together: ratio and --denominator, quantile and --quantile P in (0, 1) (and
+    no interval method: a quantile's interval is Woodruff's)."""
     if request.stat == "ratio" and request.denominator is None:
         raise AnalysisError(E.DENOMINATOR_MISSING)
     if request.stat != "ratio" and request.denominator is not None:
@@ -68,3 +69,5 @@ def _check_combination(request: Request) -> None:
     for p in request.quantiles:
         if not 0 < p < 1:
             raise AnalysisError(E.QUANTILE_RANGE, value=show(p))
+    if request.stat == "quantile" and request.ci_method != "wald":
+        raise AnalysisError(E.CI_FOR_QUANTILE, method=request.ci_method)

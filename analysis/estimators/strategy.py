@@ -6,7 +6,9 @@ influence values over the full design (analysis.estimators.variance: R's `svyrec
 calibration on the calibration residuals, as R's `postStrata`). `Replicated` re-evaluates the
 statistic on every replicate weight column and combines the replicate estimates as R's `svrVar`
 (Wolter 2007, ch. 3-4; Lumley 2010, sec. 2.8); `--ci-method logit` then takes the replicate
-variance of logit(p), as R's `svyciprop`. Must not read data or format output.
+variance of logit(p), as R's `svyciprop`. `domain_mean` gives quantiles the variance of the
+estimated CDF either way (R's `woodruffCI()` calls `svymean()` on whichever design it has).
+Must not read data or format output.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Protocol
 
 import numpy as np
 
-from analysis.errors import AnalysisError, E
-from analysis.estimators.linear import Linear, Variance
+from analysis.estimators import linear
+from analysis.estimators.linear import Linear, Sums, Variance
+from analysis.estimators.quantiles import DomainMean
 from analysis.estimators.survey import Survey
 from analysis.estimators.variance import CalibratedVariance, DomainVariance
 from analysis.replicate.weights import Factored, Replicates
@@ -45,9 +48,6 @@ class Linearised:
     def df(self) -> int:
         return self.survey.bound.df
 
-    def check(self, stat: str) -> None:
-        """Every statistic has a linearised variance."""
-
     def variance(self, domain: np.ndarray, count: int) -> Variance:
         """Var(domain total of z) for per-row z, for `count` domains coded in `domain` (-1 outside)."""
         s = self.survey
@@ -64,6 +64,11 @@ class Linearised:
         """The standard error an interval method uses: the linearised one."""
         return se
 
+    def domain_mean(self, w: np.ndarray, sums: Sums, domain: np.ndarray, count: int) -> DomainMean:
+        """Domain means of per-row values with their linearised variances."""
+        variance = self.variance(domain, count)
+        return lambda values: linear.mean(values, w, sums, variance)
+
 
 @dataclass(frozen=True, eq=False)
 class Replicated:
@@ -75,15 +80,6 @@ class Replicated:
     @property
     def df(self) -> int:
         return self.survey.bound.df
-
-    def check(self, stat: str) -> None:
-        """Quantiles have no replicate variance yet."""
-        if stat == "quantile":
-            raise AnalysisError(E.UNSUPPORTED, stat=stat, design_zh="复制权重设计", design_en="replicate weights")
-
-    def variance(self, domain: np.ndarray, count: int) -> Variance:
-        """Not defined for replicates: a statistic needing a per-row variance is unsupported."""
-        raise AnalysisError(E.UNSUPPORTED, stat="quantile", design_zh="复制权重设计", design_en="replicate weights")
 
     def linear(self, statistic: Statistic, domain: np.ndarray, count: int) -> tuple[Linear, np.ndarray | None]:
         """Full-sample estimates, replicate variances and deffs, and the replicate estimates."""
@@ -112,6 +108,28 @@ class Replicated:
         with np.errstate(divide="ignore", invalid="ignore"):
             logit_var = self.replicates.variance(np.log(thetas / (1 - thetas)), np.log(estimate / (1 - estimate)))
             return (np.sqrt(logit_var) * estimate * (1 - estimate)).reshape(-1)
+
+
+    def domain_mean(self, w: np.ndarray, sums: Sums, domain: np.ndarray, count: int) -> DomainMean:
+        """Domain means of per-row values with their replicate variances (`svymean` on the replicates)."""
+        return lambda values: self.linear(_Mean(values, sums), domain, count)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class _Mean:
+    """The domain means of fixed per-row values (zero outside every domain) as a `Statistic`."""
+
+    values: np.ndarray
+    sums: Sums
+
+    def at(self, w: np.ndarray, variance: Variance) -> Linear:
+        return linear.mean(self.values, w, self.sums, variance)
+
+    def factored(self, f: Factored) -> np.ndarray:
+        bins, count = self.sums.bins, self.sums.count
+        with np.errstate(divide="ignore", invalid="ignore"):
+            top = f.sums(bins, count + 1, self.values)[:, :count]
+            return (top / f.sums(bins, count + 1, np.ones(len(bins)))[:, :count])[:, :, None]
 
 
 VarianceStrategy = Linearised | Replicated

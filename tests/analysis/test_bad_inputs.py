@@ -156,10 +156,11 @@ def test_interval_method_only_for_proportions(estimate_cli: Any, data: Path) -> 
     assert_problem(run, "estimate.ci_method_total", "beta", "`g`")
 
 
-def test_quantile_on_a_replicate_design_is_unsupported(estimate_cli: Any, data: Path) -> None:
-    design = {**DESIGN, "replicate": {"type": "JKn", "create": True}}
-    run = estimate_cli(data, design, "--stat", "quantile", "--var", "y", "--quantile", "0.5", "--na", "drop")
-    assert_problem(run, "estimate.unsupported", "quantile", "replicate")
+def test_interval_method_with_quantiles_is_refused(estimate_cli: Any, data: Path) -> None:
+    """A quantile's interval is Woodruff's on every design; --ci-method is for proportions."""
+    for design in (DESIGN, {**DESIGN, "replicate": {"type": "JKn", "create": True}}):
+        args = ("--stat", "quantile", "--var", "y", "--quantile", "0.5", "--na", "drop", "--ci-method", "beta")
+        assert_problem(estimate_cli(data, design, *args), "estimate.ci_method_quantile", "beta", "Woodruff")
 
 
 def test_fpc_mixing_counts_and_fractions(estimate_cli: Any, tmp_path: Path) -> None:
