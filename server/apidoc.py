@@ -92,6 +92,42 @@ class UnitOut(UnitRefOut):
     children: list[ChildUnitOut]
 
 
+class GrantOut(BaseModel):
+    role: str
+    unit: str
+
+
+class TokenOut(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class StaffOut(BaseModel):
+    """An account inside the caller's subtree (never its password hash or a token's text)."""
+
+    username: str
+    active: bool
+    created_at: datetime
+    grants: list[GrantOut]
+    tokens: list[TokenOut]
+
+
+class AuditEntryOut(BaseModel):
+    """One audit row: who did what to which object, in which unit, when."""
+
+    id: int
+    at: datetime
+    actor: str
+    verb: str
+    object_type: str
+    object_id: str
+    unit: str | None
+    summary: dict[str, Any]
+    address: str
+
+
 RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
 
 

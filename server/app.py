@@ -24,8 +24,7 @@ from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.limits import BodyLimit
 from server.render import STATIC, make_templates
-from server.routes import console, docs, drafts, health, home, responses, versions
-from server.routes import units as unit_routes
+from server.routes import console, console_api, docs, drafts, health, home, responses, versions
 from server.security import SecurityHeaders
 from server.settings import Settings
 from server.startup_errors import StartErr
@@ -101,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
-    for router in (home.router, drafts.router, versions.router, responses.router, unit_routes.router, docs.router,
+    for router in (home.router, drafts.router, versions.router, responses.router, console_api.router, docs.router,
                    health.router, console.router):
         app.include_router(router)
     apidoc.with_published_names(app)

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 import server
 from server.store import responses, staff, tokens
-from tests.server.staffkit import COUNTY, PASSWORD, make_staff, sign_in
+from tests.server.staffkit import COUNTY, PASSWORD, audit_count, make_staff, sign_in
 
 TOWNSHIP_1, TOWNSHIP_2 = "149901001000", "149901002000"
 VILLAGE_A, VILLAGE_B, VILLAGE_C = "149901001001", "149901001002", "149901002200"
@@ -120,3 +121,41 @@ def test_unknown_or_malformed_units_and_anonymous_callers_get_problems(app: Any,
         assert r.status_code == 404 and r.json()["code"] == "not_found" and "。" in r.json()["message"], code
         assert client.get(f"/console/units/{code}").status_code == 404
     assert PASSWORD not in client.get("/console").text
+
+
+def test_the_accounts_and_audit_twins_list_what_the_pages_list(app: Any, client: Any) -> None:
+    make_staff(app, "fuer", "admin", COUNTY)
+    make_staff(app, "xiang", "admin", TOWNSHIP_1)
+    make_staff(app, "zhuren", "collector", VILLAGE_A)
+    make_staff(app, "other", "collector", VILLAGE_C)
+    sign_in(client, "xiang")
+    page = client.get("/console/staff").text
+    listed = client.get("/api/v1/staff").json()
+    assert sorted(a["username"] for a in listed) == ["xiang", "zhuren"] and "other" not in page
+    assert all(name in page for name in ("xiang", "zhuren"))
+    assert "argon2" not in str(listed) and listed[1]["grants"] == [{"role": "collector", "unit": VILLAGE_A}]
+    client.cookies.clear()
+    sign_in(client, "fuer")
+    entries = client.get("/api/v1/audit", params={"verb": "login"}).json()
+    assert [e["actor"] for e in entries] == ["fuer", "xiang"] and all(e["verb"] == "login" for e in entries)
+    assert {e["actor"] for e in client.get("/api/v1/audit", params={"unit": TOWNSHIP_1, "verb": "login"}).json()} \
+        == {"xiang"}
+    today = datetime.now(UTC).astimezone().date().isoformat()
+    assert client.get("/api/v1/audit", params={"until": "2020-01-01"}).json() == []
+    assert len(client.get("/api/v1/audit", params={"since": "2020-01-01", "verb": "login"}).json()) == 2
+    html = client.get("/console/audit", params={"unit": TOWNSHIP_1, "verb": "login"}).text
+    assert "xiang" in html and ">fuer<" not in html and today[:4] in html
+
+
+@pytest.mark.parametrize("params", [{"since": "2026-13-01"}, {"until": "昨天"}, {"unit": "12345"},
+                                    {"unit": "149902000000"}, {"verb": "x" * 41}])
+def test_a_bad_audit_filter_is_a_clear_422_and_reads_nothing(app: Any, client: Any, params: dict[str, str]) -> None:
+    make_staff(app, "xiang", "admin", TOWNSHIP_1)
+    sign_in(client, "xiang")
+    before = audit_count(app)
+    r = client.get("/api/v1/audit", params=params)
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid" and "请求格式不正确" in r.json()["message"]
+    if "verb" not in params:
+        page = client.get("/console/audit", params=params)
+        assert page.status_code == 422 and "请求格式不正确" in page.text and "<td>xiang" not in page.text
+    assert audit_count(app) == before  # a refused read is not a read

@@ -88,7 +88,15 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
     def audit_log() -> Call:
         return Call("GET", "/console/audit", marker=_target_account(session), scoped=False)
 
+    def api_staff() -> Call:
+        return Call("GET", "/api/v1/staff", marker=_target_account(session), scoped=False)
+
+    def api_audit() -> Call:
+        return Call("GET", "/api/v1/audit", marker=_target_account(session), scoped=False)
+
     return {
+        "api_staff": api_staff,
+        "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),
         "unit_dashboard": lambda: Call("GET", f"/console/units/{T}", marker="枣岭镇"),
         "api_unit": lambda: Call("GET", f"/api/v1/units/{T}", marker="枣岭镇"),
