@@ -25,7 +25,7 @@ class ResponseIn(BaseModel):
     instance_id: UUID = Field(examples=[EXAMPLE_INSTANCE_ID])
     version: StrictInt = Field(ge=1, examples=[1])
     village: str = Field(pattern=VILLAGE_CODE, examples=["149901001001"])
-    answers: dict[str, Any] = Field(examples=[{"sex": 2, "resident": 1}],
+    answers: dict[str, Any] = Field(examples=[{"resp_sex": 2, "resident": 1}],
                                     description="变量名 -> 答案。示例是问卷 women 的一份：受访者为男性，答完第一页即结束。")
     started_at: AwareDatetime | None = Field(default=None, examples=["2026-05-01T08:00:00+08:00"])
     completed_at: AwareDatetime | None = Field(default=None, examples=["2026-05-01T08:12:30+08:00"])

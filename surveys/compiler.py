@@ -19,10 +19,14 @@ from pydantic import ValidationError
 from surveys import indicators
 from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, did_you_mean, finding
 from surveys.expr import Condition, compile_condition
+from surveys.frame import META_NAMES, WEIGHTS
 from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
-from surveys.model import Choice, Constraint, Page, Question, Row, Special, Survey
+from surveys.model import Choice, Constraint, FrameMap, Page, Question, Row, Special, Survey
 from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
+
+# Names of the analysis frame's own columns: no question or matrix row may take one.
+RESERVED = frozenset(META_NAMES) | {c.name for c in WEIGHTS}
 
 # Which catalogue entry says a condition reads a question in a way its kind does not allow.
 _USE_ERRORS = {COMPARE: DefErr.COMPARE_NOT_ALLOWED, SELECTED: DefErr.SELECTED_NOT_ALLOWED,
@@ -64,6 +68,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
     ctx = _Ctx(file, raw)
     _check_names(ctx)
     pages = tuple(_compile_page(ctx, p) for p in raw.pages)
+    frame = _compile_frame(ctx, pages)
     if ctx.problems:
         raise DefinitionInvalid(ctx.problems)
     specials = tuple(Special(k, s.code, s.label) for k, s in raw.special_codes.items())
@@ -71,11 +76,42 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
         name=raw.name, title=raw.title, title_en=raw.title_en, pages=pages, file=file,
         sha256=hashlib.sha256(data).hexdigest(), source=text, organiser=raw.organiser,
         audience=raw.audience, minutes=raw.minutes, intro=raw.intro, thanks=raw.thanks, specials=specials,
+        frame=frame,
     )
     survey._by_var.update({v: q for q in survey.questions() for v in q.variables})
     survey._specials.update({v: q.special_codes for q in survey.questions() for v in q.variables if q.special})
     check_against(survey, published)
     return survey
+
+
+def _compile_frame(ctx: _Ctx, pages: tuple[Page, ...]) -> FrameMap:
+    """The `frame:` mapping, checked: sex from a single choice whose codes map to F/M, age from an integer."""
+    raw = ctx.raw.frame
+    if raw is None:
+        return FrameMap()
+    questions = {q.name: q for page in pages for q in page.questions}
+    where = "frame"
+
+    def question(key: str, name: str, kind: str, kind_zh: str) -> Question | None:
+        q = questions.get(name)
+        if q is None:
+            ctx.add(DefErr.FRAME_QUESTION, where, key=key, ref=name, hint=did_you_mean(name, list(questions)))
+        elif q.kind != kind:
+            ctx.add(DefErr.FRAME_KIND, where, key=key, ref=name, kind=KINDS[q.kind].label, expected=kind_zh)
+        else:
+            return q
+        return None
+
+    sex_codes: tuple[tuple[int, str], ...] = ()
+    if raw.sex is not None and (q := question("sex", raw.sex.question, "single", "单选")) is not None:
+        codes = {c.code for c in q.choices}
+        bad = [f"{code}→{value}" for code, value in raw.sex.codes.items() if code not in codes or value not in ("F", "M")]
+        if bad or not raw.sex.codes:
+            ctx.add(DefErr.FRAME_SEX_CODES, where, ref=q.name, detail="、".join(bad) or "没有给出对应")
+        sex_codes = tuple(sorted(raw.sex.codes.items()))
+    if raw.age is not None:
+        question("age", raw.age, "integer", "整数")
+    return FrameMap(raw.sex.question if raw.sex else None, sex_codes, raw.age)
 
 
 def check_against(survey: Survey, published: Iterable[Survey]) -> None:
@@ -135,7 +171,9 @@ def _check_names(ctx: _Ctx) -> None:
         for name, where in [(page.name, f"页面 {page.name}")] + [
             (n, f"问题 {q.name}") for q in page.questions for n in [q.name] + [r.name for r in q.rows or []]
         ]:
-            if name in seen:
+            if name in RESERVED:
+                ctx.add(DefErr.RESERVED_NAME, where, name=name)
+            elif name in seen:
                 ctx.add(DefErr.DUPLICATE_NAME, where, name=name, first=seen[name])
             else:
                 seen[name] = where

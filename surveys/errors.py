@@ -51,6 +51,10 @@ class DefErr(Catalogue):
     SPECIAL_CONFLICT = ("D26", CHECK_FAILED, "特殊代码 {key}={code} 与本题的有效答案冲突，请换一个负数代码。")
     SELECTED_NOT_ALLOWED = ("D27", CHECK_FAILED, "{field} 中 `{ref}` 是{kind}题：selected() 只能用于选择题。")
     COUNT_NOT_ALLOWED = ("D28", CHECK_FAILED, "{field} 中 `{ref}` 是{kind}题：count() 只能用于多选题或排序题。")
+    RESERVED_NAME = ("D43", CHECK_FAILED, "名称 `{name}` 是分析数据框的保留列名（如 sex、age_group、village、weight），请给问题另起名称，例如 resp_{name}。")
+    FRAME_QUESTION = ("D40", CHECK_FAILED, "frame.{key} 引用了不存在的问题 `{ref}`{hint}")
+    FRAME_KIND = ("D41", CHECK_FAILED, "frame.{key} 的问题 `{ref}` 是{kind}题，应为{expected}题。")
+    FRAME_SEX_CODES = ("D42", CHECK_FAILED, "frame.sex.codes 应把问题 `{ref}` 的选项代码对应到 F 或 M：{detail}")
     CONSTRAINT_QUESTION = ("D29", CHECK_FAILED, "constraints.question 引用了 `{ref}`，它不是本页的问题{hint}")
 
 

@@ -109,6 +109,16 @@ class Page:
 
 
 @dataclass(frozen=True)
+class FrameMap:
+    """The questionnaire's `frame:` mapping: the variable and codes that give `sex` (F/M), the
+    variable that gives the age in years (from which `age_group`)."""
+
+    sex_variable: str | None = None
+    sex_codes: tuple[tuple[int, str], ...] = ()
+    age_variable: str | None = None
+
+
+@dataclass(frozen=True)
 class Survey:
     """One compiled questionnaire version."""
 
@@ -125,6 +135,7 @@ class Survey:
     intro: str = ""
     thanks: str = ""
     specials: tuple[Special, ...] = ()
+    frame: FrameMap = FrameMap()
     _by_var: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
     _specials: dict[str, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 

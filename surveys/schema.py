@@ -73,6 +73,18 @@ class RawPage(_Strict):
     questions: list[RawQuestion] = Field(min_length=1)
 
 
+class RawFrameSex(_Strict):
+    question: str
+    codes: dict[int, str]  # choice code -> F or M (population.csv's sexes)
+
+
+class RawFrame(_Strict):
+    """Which answers give the analysis frame's `sex` and `age_group` (see surveys/frame.py)."""
+
+    sex: RawFrameSex | None = None
+    age: str | None = None  # an integer question holding the age in completed years
+
+
 class RawSurvey(_Strict):
     name: str = Field(pattern=NAME)
     title: str
@@ -84,4 +96,5 @@ class RawSurvey(_Strict):
     thanks: str = ""
     special_codes: dict[str, RawSpecial] = {}
     choice_lists: dict[str, list[RawChoice]] = {}
+    frame: RawFrame | None = None
     pages: list[RawPage] = Field(min_length=1)

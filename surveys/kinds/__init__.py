@@ -21,8 +21,8 @@ from surveys.kinds.checks import BoundProblems
 from surveys.kinds.forms import AnswerError, Form, Getlist
 from surveys.model import Question
 
-__all__ = ["KINDS", "Kind", "AnswerError", "Form", "Getlist", "kind_of", "to_form", "value_labels", "dtypes",
-           "export_row"]
+__all__ = ["KINDS", "Kind", "AnswerError", "Column", "Form", "Getlist", "kind_of", "to_form", "value_labels", "dtypes",
+           "export_row", "frame_columns"]
 
 
 # --- stored variables and export columns ----------------------------------------------------------
@@ -40,22 +40,73 @@ def _none(name: str, rows: tuple[str, ...]) -> tuple[str, ...]:
     return ()
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of the analysis frame that a question contributes (see surveys/frame.py)."""
+
+    name: str
+    dtype: str
+    label: str
+    label_en: str | None = None
+    values: tuple[tuple[int, str], ...] = ()  # value labels: code -> Chinese label
+    question: str = ""
+    free_text: bool = False
+
+
+def _labels(q: Question, codes: bool = True) -> tuple[tuple[int, str], ...]:
+    return tuple(sorted(value_labels(q).items())) if codes else tuple((s.code, s.label) for s in q.special)
+
+
 def _export_plain(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
     return {v: answers.get(v) for v in q.variables}
 
 
+def _columns_plain(q: Question) -> tuple[Column, ...]:
+    """One column per stored variable (a matrix row's label is the question's and the row's)."""
+    dtype = kind_of(q).dtype or "object"
+    rows = {r.name: r for r in q.rows}
+    return tuple(Column(v, dtype, f"{q.label}：{rows[v].label}" if v in rows else q.label,
+                        (f"{q.label_en}: {rows[v].label_en}" if v in rows and q.label_en and rows[v].label_en
+                         else q.label_en if v not in rows else None),
+                        _labels(q), q.name, kind_of(q).free_text) for v in q.variables)
+
+
 def _export_indicators(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
-    """A multiple choice as one 0/1 column per choice (missing when unanswered or special)."""
+    """A multiple choice: `<q>` holds a special code given instead of choices; one 0/1 column per
+    choice (`<q>_<code>`, missing when unanswered or special) and `<q>_n`, how many were chosen."""
     value = answers.get(q.name)
     chosen = value if isinstance(value, list) else None
-    return {f"{q.name}__{c.code}": None if chosen is None else int(c.code in chosen) for c in q.choices}
+    out: dict[str, Any] = {q.name: value if isinstance(value, int) and not isinstance(value, bool) else None}
+    out.update({f"{q.name}_{c.code}": None if chosen is None else int(c.code in chosen) for c in q.choices})
+    out[f"{q.name}_n"] = None if chosen is None else len(chosen)
+    return out
+
+
+_PICKED = ((0, "未选"), (1, "选中"))
+
+
+def _columns_indicators(q: Question) -> tuple[Column, ...]:
+    special = Column(q.name, "Int64", f"{q.label}（特殊代码）", q.label_en, _labels(q, codes=False), q.name)
+    picks = tuple(Column(f"{q.name}_{c.code}", "Int64", f"{q.label}：{c.label}",
+                         f"{q.label_en}: {c.label_en}" if q.label_en and c.label_en else None, _PICKED, q.name)
+                  for c in q.choices)
+    count = Column(f"{q.name}_n", "Int64", f"{q.label}（选了几项）", f"{q.label_en} (number chosen)" if q.label_en else None,
+                   (), q.name)
+    return (special, *picks, count)
 
 
 def _export_ranks(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
-    """A ranking as one column per position holding the code ranked there."""
+    """A ranking as `<q>_r1`, `<q>_r2`, …: the code ranked at each position (a special code given
+    instead of a ranking is kept in `<q>_r1`)."""
     value = answers.get(q.name)
-    ranked = value if isinstance(value, list) else []
-    return {f"{q.name}__{i}": ranked[i - 1] if i <= len(ranked) else None for i in range(1, (q.top or 1) + 1)}
+    ranked = value if isinstance(value, list) else [value] if isinstance(value, int) else []
+    return {f"{q.name}_r{i}": ranked[i - 1] if i <= len(ranked) else None for i in range(1, (q.top or 1) + 1)}
+
+
+def _columns_ranks(q: Question) -> tuple[Column, ...]:
+    return tuple(Column(f"{q.name}_r{i}", "Int64", f"{q.label}：第{i}位",
+                        f"{q.label_en}: rank {i}" if q.label_en else None, _labels(q), q.name)
+                 for i in range(1, (q.top or 1) + 1))
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -81,6 +132,8 @@ class Kind:
     to_form: Callable[[str, Any], Form]
     check: Callable[[Question, Any], Invalid | None]
     export: Callable[[Question, dict[str, Any]], dict[str, Any]]
+    columns: Callable[[Question], tuple[Column, ...]] = _columns_plain  # its analysis-frame columns
+    free_text: bool = False          # answers may hold names: out of exports unless asked for
     missing: AnswerErr = AnswerErr.REQUIRED
     special_below_min: bool = False  # special codes must lie below `min` (numbers)
     codes: bool = False              # answers are choice codes (value labels are its choices)
@@ -99,7 +152,8 @@ KINDS: dict[str, Kind] = {
            to_form=f.plain_form, check=c.check_code, export=_export_plain, codes=True),
         _k("multiple", "多选", "choices exclusive min_choices max_choices", "choices", bounds=c.no_bounds, dtype="object",
            macro="choice", control="checkbox", uses=frozenset({SELECTED, COUNT, ANSWERED}), variables=_own,
-           from_form=f.form_codes, to_form=f.plain_form, check=c.check_codes, export=_export_indicators, codes=True),
+           from_form=f.form_codes, to_form=f.plain_form, check=c.check_codes, export=_export_indicators, columns=_columns_indicators,
+           codes=True),
         _k("matrix", "矩阵", "choices rows", "choices rows", bounds=c.no_bounds, dtype="Int64", macro="matrix",
            control="radio", uses=frozenset({COMPARE, SELECTED, ANSWERED}), variables=_rows, from_form=f.form_code,
            to_form=f.plain_form, check=c.check_code, export=_export_plain, missing=AnswerErr.ROW_REQUIRED,
@@ -117,13 +171,14 @@ KINDS: dict[str, Kind] = {
            variables=_own, from_form=f.form_text, to_form=f.plain_form, check=c.check_date, export=_export_plain),
         _k("text", "文字", "max_length", "", bounds=c.no_bounds, dtype="string", macro="text", control="textarea",
            uses=_ANY, variables=_own, from_form=f.form_text, to_form=f.plain_form, check=c.check_text,
-           export=_export_plain),
+           export=_export_plain, free_text=True),
         _k("ranking", "排序", "choices top", "choices top", bounds=c.no_bounds, dtype="object", macro="ranking",
            control="select", uses=frozenset({SELECTED, COUNT, ANSWERED}), variables=_own, from_form=f.form_ranking,
-           to_form=f.ranking_form, check=c.check_ranking, export=_export_ranks, codes=True),
+           to_form=f.ranking_form, check=c.check_ranking, export=_export_ranks, columns=_columns_ranks,
+           codes=True),
         _k("note", "说明", "", "", bounds=c.no_bounds, dtype=None, macro="note", control="none",
            uses=frozenset({ANSWERED}), variables=_none, from_form=f.form_none, to_form=f.plain_form,
-           check=lambda q, v: None, export=lambda q, a: {}),
+           check=lambda q, v: None, export=lambda q, a: {}, columns=lambda q: ()),
     )
 }
 ROW_KIND = KINDS["single"]  # a matrix row is read by conditions like a single choice
@@ -159,6 +214,11 @@ def dtypes(q: Question) -> dict[str, str]:
     """The pandas dtype of each stored variable of the question."""
     dtype = kind_of(q).dtype
     return {v: dtype for v in q.variables} if dtype else {}
+
+
+def frame_columns(q: Question) -> tuple[Column, ...]:
+    """The question's columns in the analysis frame, with their dtypes and labels."""
+    return kind_of(q).columns(q)
 
 
 def export_row(q: Question, answers: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def test_draft_resumed_in_a_second_client_by_resume_code(app: Any, client: Any) 
         assert back.url.path == "/s/women/p/p_screen"
         soup = BeautifulSoup(back.text, "html.parser")
         assert soup.select_one(f"input[name=age][value='{robot.answers['age']}']") is not None
-        assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
+        assert soup.select_one("input[name=resp_sex][value='1']").has_attr("checked")
         phone_robot = Robot(phone, survey)
         phone_robot.answers = dict(robot.answers)
         response = back
@@ -226,7 +226,7 @@ def test_continue_link_of_a_fresh_draft_opens_its_first_page(app: Any, client: A
 def test_hostile_form_values_are_answered_not_crashed(app: Any, client: Any) -> None:
     page = first_page(client)
     csrf = _csrf(page.text)
-    huge = client.post("/s/women/p/p_screen", data={"csrf": csrf, "sex": "1", "resident": "1", "age": "9" * 5000,
+    huge = client.post("/s/women/p/p_screen", data={"csrf": csrf, "resp_sex": "1", "resident": "1", "age": "9" * 5000,
                                                     "area": "1"})
     assert huge.status_code == 200 and "answer.form_integer" not in huge.text  # shown as a message, not a code
     assert BeautifulSoup(huge.text, "html.parser").select_one("#e-age") is not None

@@ -16,7 +16,7 @@ PATHS: dict[str, list[tuple[dict[str, Any], str]]] = {
     "women": [
         ({"age": 18, "marital": 1, "training": 2, "women_home": 2}, "complete"),
         ({"age": 40, "marital": 2, "cervical_screen": 3, "training": 1, "women_home": 1}, "complete"),
-        ({"sex": 2}, "ended"),
+        ({"resp_sex": 2}, "ended"),
     ],
     "caregiver": [
         ({"children_total": 1, "children_0_3": 1, "youngest_age": 1}, "complete"),
@@ -78,19 +78,19 @@ def test_errors_are_shown_next_to_the_field_and_answers_kept(client: Any) -> Non
     page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     soup = BeautifulSoup(page.text, "html.parser")
     csrf = soup.select_one("input[name=csrf]")["value"]
-    again = client.post(page.url.path, data={"csrf": csrf, "nav": "next", "sex": "1", "resident": "1", "age": "abc"})
+    again = client.post(page.url.path, data={"csrf": csrf, "nav": "next", "resp_sex": "1", "resident": "1", "age": "abc"})
     soup = BeautifulSoup(again.text, "html.parser")
     assert again.url.path == page.url.path
     assert "整数" in soup.select_one("#q-age .error").get_text()
     assert soup.select_one("#q-age input[name=age]")["value"] == "abc"
-    assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
+    assert soup.select_one("input[name=resp_sex][value='1']").has_attr("checked")
     assert soup.select_one("input[name=age]").has_attr("autofocus")
     assert soup.select_one(".summary a[href='#q-age']") is not None
 
 
 def test_form_without_a_valid_token_is_refused_and_changes_nothing(app: Any, client: Any) -> None:
     page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
-    bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "sex": "1"})
+    bad = client.post(page.url.path, data={"csrf": "forged", "nav": "next", "resp_sex": "1"})
     assert bad.status_code == 403 and "request.form_expired" in bad.text
     with Session(app.state.engine) as session:
         draft = drafts.draft_by_token(session, "women", client.cookies.get("cs_women"), 30)
@@ -126,13 +126,13 @@ def test_same_page_skip_logic_without_and_with_javascript(app: Any, client: Any)
     page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     soup = BeautifulSoup(page.text, "html.parser")
     assert soup.select_one("noscript #q-age") is not None  # JS off: shown with a note, checked on the server
-    assert soup.select_one("#q-sex")["hx-post"].endswith("/p/p_screen/refresh")
+    assert soup.select_one("#q-resp_sex")["hx-post"].endswith("/p/p_screen/refresh")
     csrf = soup.select_one("input[name=csrf]")["value"]
-    refreshed = client.post(page.url.path + "/refresh", data={"csrf": csrf, "sex": "1", "resident": "1"},
+    refreshed = client.post(page.url.path + "/refresh", data={"csrf": csrf, "resp_sex": "1", "resident": "1"},
                             headers={"HX-Request": "true"})
     soup = BeautifulSoup(refreshed.text, "html.parser")
     assert soup.select_one("#q-age") is not None and soup.select_one("noscript #q-age") is None
-    assert soup.select_one("input[name=sex][value='1']").has_attr("checked")
+    assert soup.select_one("input[name=resp_sex][value='1']").has_attr("checked")
     with Session(app.state.engine) as session:  # a refresh saves nothing
         assert drafts.draft_by_token(session, "women", client.cookies.get("cs_women"), 30).answers == {}
 
@@ -157,7 +157,7 @@ def test_quick_exit_forgets_the_draft_so_back_cannot_show_her_answers(app: Any, 
     left = client.get("/leave")
     assert 'cs_women=""' in left.headers["set-cookie"] and "Max-Age=0" in left.headers["set-cookie"]
     back = client.get("/s/women/p/p_screen")  # what Back or the history would load
-    assert back.url.path == "/s/women" and "name=\"sex\"" not in back.text
+    assert back.url.path == "/s/women" and "name=\"resp_sex\"" not in back.text
     with Session(app.state.engine) as session:  # the draft itself is kept, resumable with its code
         assert drafts.draft_by_code(session, robot_code(page.text), 30) is not None
 

@@ -25,26 +25,26 @@ def _start(client: Any, survey: str = "women") -> tuple[Any, str]:
 def test_every_question_sits_in_its_own_box_that_says_whether_it_is_shown(client: Any) -> None:
     page, _ = _start(client)
     soup = BeautifulSoup(page.text, "html.parser")
-    assert [d["id"] for d in soup.select("#qs > div.item")] == ["i-sex", "i-resident", "i-age", "i-area"]
+    assert [d["id"] for d in soup.select("#qs > div.item")] == ["i-resp_sex", "i-resident", "i-age", "i-area"]
     shown = [i["value"] for i in soup.select("#qs input[name=_shown]")]
-    assert shown == ["sex", "resident"]  # age and area wait for the screen (JS off: in <noscript>)
-    assert soup.select_one("#q-sex")["hx-swap"] == "none" and soup.select_one("#q-sex")["hx-sync"] == "#qs:replace"
+    assert shown == ["resp_sex", "resident"]  # age and area wait for the screen (JS off: in <noscript>)
+    assert soup.select_one("#q-resp_sex")["hx-swap"] == "none" and soup.select_one("#q-resp_sex")["hx-sync"] == "#qs:replace"
 
 
 def test_refresh_answers_only_the_questions_whose_visibility_changed(app: Any, client: Any) -> None:
     page, csrf = _start(client)
     url = page.url.path + "/refresh"
-    data = {"csrf": csrf, "sex": "1", "resident": "1", "_shown": ["sex", "resident"]}
+    data = {"csrf": csrf, "resp_sex": "1", "resident": "1", "_shown": ["resp_sex", "resident"]}
     soup = BeautifulSoup(client.post(url, data=data, headers=HX).text, "html.parser")
     boxes = soup.select("div.item")
     assert [(b["id"], b["hx-swap-oob"]) for b in boxes] == [("i-age", "true"), ("i-area", "true")]
-    assert soup.select_one("input[name=sex]") is None  # what she tapped is never sent back over her input
+    assert soup.select_one("input[name=resp_sex]") is None  # what she tapped is never sent back over her input
     assert soup.select_one("noscript") is None and soup.select_one("#i-age input[name=_shown]")["value"] == "age"
 
-    data["_shown"] = ["sex", "resident", "age", "area"]  # nothing changed: nothing to swap
+    data["_shown"] = ["resp_sex", "resident", "age", "area"]  # nothing changed: nothing to swap
     assert BeautifulSoup(client.post(url, data=data, headers=HX).text, "html.parser").select("div.item") == []
 
-    data["sex"] = "2"  # the screen now ends: age and area go back to hiding
+    data["resp_sex"] = "2"  # the screen now ends: age and area go back to hiding
     soup = BeautifulSoup(client.post(url, data=data, headers=HX).text, "html.parser")
     assert [b["id"] for b in soup.select("div.item")] == ["i-age", "i-area"]
     assert soup.select_one("#i-age noscript") is not None and soup.select_one("#i-age input[name=_shown]") is None
@@ -61,7 +61,7 @@ def test_next_with_htmx_answers_with_the_next_page_itself(app: Any, client: Any)
     back = client.post("/s/women/p/p_basic", data={"csrf": robot.fill("p_basic", turned.text)["csrf"], "nav": "back"},
                        headers=HX, follow_redirects=False)
     assert back.status_code == 200 and back.headers["HX-Push-Url"] == "/s/women/p/p_screen"
-    assert BeautifulSoup(back.text, "html.parser").select_one("input[name=sex][value='1']").has_attr("checked")
+    assert BeautifulSoup(back.text, "html.parser").select_one("input[name=resp_sex][value='1']").has_attr("checked")
 
 
 def test_a_plain_post_still_redirects_to_the_next_page(app: Any, client: Any) -> None:
@@ -80,7 +80,7 @@ def test_errors_with_htmx_stay_on_the_page_without_moving_the_address(client: An
 
 
 def test_the_last_page_with_htmx_answers_with_the_thank_you_page(app: Any, client: Any) -> None:
-    robot = Robot(client, app.state.catalog.current["women"].survey, {"sex": 2})  # ends on the first page
+    robot = Robot(client, app.state.catalog.current["women"].survey, {"resp_sex": 2})  # ends on the first page
     page, _ = _start(client)
     finished = client.post(page.url.path, data=robot.fill("p_screen", page.text), headers=HX, follow_redirects=False)
     assert finished.status_code == 200 and finished.headers["HX-Push-Url"] == "/s/women/done"

@@ -129,7 +129,7 @@ def test_definition_is_served_as_json(client: Any) -> None:
     listing = client.get("/api/v1/surveys").json()
     assert {s["name"] for s in listing} == {"women", "caregiver", "child"}
     women = client.get("/api/v1/surveys/women").json()
-    assert women["version"] == 1 and women["pages"][0]["questions"][0]["name"] == "sex"
+    assert women["version"] == 1 and women["pages"][0]["questions"][0]["name"] == "resp_sex"
 
 
 def test_database_constraint_is_the_last_defence(app: Any) -> None:

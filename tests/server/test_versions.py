@@ -52,8 +52,9 @@ def test_server_refuses_a_kind_change_under_a_published_name(make_settings: Any,
     create_app(make_settings(defs)).state.engine.dispose()
     women = defs / "women.yaml"
     text = women.read_text(encoding="utf-8")
-    assert "name: hh_size, kind: integer" in text or "name: hh_size\n" in text
-    women.write_text(text.replace("kind: integer", "kind: decimal", 1), encoding="utf-8")
+    assert "      - name: hh_size\n        kind: integer\n" in text
+    women.write_text(text.replace("      - name: hh_size\n        kind: integer\n", "      - name: hh_size\n        kind: decimal\n"),
+                     encoding="utf-8")
     with pytest.raises(DefinitionInvalid) as info:
         create_app(make_settings(defs))
     assert "D07" in str(info.value)

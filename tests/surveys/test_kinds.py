@@ -36,9 +36,11 @@ def test_value_labels_hold_choices_and_special_codes() -> None:
 
 def test_export_columns_spread_multiple_and_ranking() -> None:
     answers = {"needs": [1, 3], "top": [2], "age": 40}
-    assert export_row(q("needs"), answers) == {"needs__1": 1, "needs__2": 0, "needs__3": 1, "needs__9": 0}
-    assert export_row(q("top"), answers) == {"top__1": 2, "top__2": None}
-    assert export_row(q("needs"), {"needs": -9}) == {f"needs__{c}": None for c in (1, 2, 3, 9)}
+    assert export_row(q("needs"), answers) == {"needs": None, "needs_1": 1, "needs_2": 0, "needs_3": 1, "needs_9": 0,
+                                               "needs_n": 2}
+    assert export_row(q("top"), answers) == {"top_r1": 2, "top_r2": None}
+    assert export_row(q("needs"), {"needs": -9}) == {"needs": -9, **{f"needs_{c}": None for c in (1, 2, 3, 9)},
+                                                     "needs_n": None}
     assert export_row(q("age"), answers) == {"age": 40}
 
 

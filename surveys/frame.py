@@ -1,0 +1,190 @@
+"""The analysis frame: one row per response, one column per stored variable, built from the compiled
+questionnaire. A contract: exports, indicators, weights and every later report read this frame.
+
+Columns, in order: the metadata columns (`META`), then each question's columns from the kind table
+(`surveys.kinds.frame_columns`: a multiple choice as `<q>` for a special code, `<q>_<code>` 0/1 and
+`<q>_n`; a ranking as `<q>_r1…`; matrix rows as their own variables; special codes kept as codes),
+then, once weights exist, `stratum`, `psu`, `weight` (and replicate columns). Across versions of one
+questionnaire the columns are the union by name (newest version's order and labels first); a version
+that did not ask a question leaves its columns missing. `sex` (F/M) and `age_group` (the age bands of
+population.csv) come from the questionnaire's `frame:` mapping; `urban_rural` from the village's
+城乡分类代码, never from a self-report. Pure: no storage, no rendering; pandas only in `to_pandas`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from surveys.kinds import Column, export_row, frame_columns
+from surveys.model import Survey
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+AGE_GROUPS = (("0-2", 0, 2), ("3-5", 3, 5), ("6-9", 6, 9), ("10-17", 10, 17), ("18-34", 18, 34), ("35-59", 35, 59),
+              ("60+", 60, 200))
+SEX_LABELS = (("F", "女"), ("M", "男"))
+URBAN_RURAL_LABELS = (("urban", "城镇"), ("rural", "乡村"))
+URBAN_CODES = frozenset({"111", "112", "121", "122", "123"})  # 城乡分类代码 1xx: 城镇; 2xx: 乡村
+
+_UTC = "datetime64[ns, UTC]"
+META: tuple[Column, ...] = (
+    Column("response_id", "Int64", "答卷编号", "Response id"),
+    Column("instance_id", "string", "实例编号", "Instance id"),
+    Column("survey", "string", "问卷", "Questionnaire"),
+    Column("version", "Int64", "问卷版本", "Questionnaire version"),
+    Column("channel", "string", "收集渠道（pages：居民自填网页；api：设备或接口）", "Channel"),
+    Column("outcome", "string", "结果（complete：答完；ended：按问卷规则提前结束）", "Outcome"),
+    Column("review_status", "string", "复核状态", "Review status"),
+    Column("received_at", _UTC, "收到时间（UTC）", "Received at (UTC)"),
+    Column("started_at", _UTC, "开始时间（UTC）", "Started at (UTC)"),
+    Column("completed_at", _UTC, "完成时间（UTC）", "Completed at (UTC)"),
+    Column("duration_seconds", "Int64", "用时（秒）", "Duration (seconds)"),
+    Column("village_code", "string", "村（社区）代码", "Village code"),
+    Column("village", "string", "村（社区）", "Village"),
+    Column("township_code", "string", "乡镇代码", "Township code"),
+    Column("township", "string", "乡镇", "Township"),
+    Column("county_code", "string", "县代码", "County code"),
+    Column("county", "string", "县", "County"),
+    Column("urban_rural", "string", "城乡（按村的城乡分类代码）", "Urban or rural (from the village's code)"),
+    Column("sex", "string", "性别", "Sex"),
+    Column("age_group", "string", "年龄组", "Age group"),
+)
+META_NAMES = tuple(c.name for c in META)
+WEIGHTS: tuple[Column, ...] = (
+    Column("stratum", "string", "层", "Stratum"),
+    Column("psu", "string", "初级抽样单位", "Primary sampling unit"),
+    Column("weight", "Float64", "权重", "Weight"),
+)
+# Value labels of the metadata columns that hold codes (the text labels of the codebook).
+META_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sex": SEX_LABELS, "urban_rural": URBAN_RURAL_LABELS,
+    "outcome": (("complete", "答完"), ("ended", "按问卷规则提前结束")),
+    "channel": (("pages", "居民自填网页"), ("api", "设备或接口")),
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a response was collected, from the unit tree."""
+
+    village_code: str
+    village: str = ""
+    township_code: str = ""
+    township: str = ""
+    county_code: str = ""
+    county: str = ""
+    urban_rural_code: str | None = None
+
+    @property
+    def urban_rural(self) -> str | None:
+        if not self.urban_rural_code:
+            return None
+        return "urban" if self.urban_rural_code in URBAN_CODES else "rural"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored response as the frame reads it (what storage hands over, answers included)."""
+
+    response_id: int
+    instance_id: str
+    version: int
+    channel: str
+    outcome: str
+    answers: dict[str, Any]
+    received_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    duration_seconds: int | None = None
+    review_status: str = "not_reviewed"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The frame's columns for one questionnaire over the versions given."""
+
+    survey: str
+    title: str
+    versions: tuple[int, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def free_text(self) -> tuple[str, ...]:
+        """Columns that may hold names or other identifying text: out of exports unless asked for."""
+        return tuple(c.name for c in self.columns if c.free_text)
+
+    def without_free_text(self) -> Frame:
+        return Frame(self.survey, self.title, self.versions, tuple(c for c in self.columns if not c.free_text))
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def frame_of(versions: Sequence[tuple[int, Survey]]) -> Frame:
+    """The frame of one questionnaire's versions ((number, compiled survey), any order): the union of
+    their columns by name, the newest version's order and labels first, then older-only columns."""
+    if not versions:
+        raise ValueError("a frame needs at least one version")
+    ordered = sorted(versions, key=lambda v: -v[0])
+    seen: dict[str, Column] = {}
+    for _, survey in ordered:
+        for q in survey.questions():
+            for col in frame_columns(q):
+                seen.setdefault(col.name, col)
+    newest = ordered[0][1]
+    return Frame(newest.name, newest.title, tuple(sorted(n for n, _ in versions)), META + tuple(seen.values()))
+
+
+def age_group(age: Any) -> str | None:
+    """The population.csv age band of an age in completed years (None for missing or special codes)."""
+    if not isinstance(age, int) or isinstance(age, bool) or age < 0:
+        return None
+    return next((name for name, low, high in AGE_GROUPS if low <= age <= high), None)
+
+
+def sex_of(survey: Survey, answers: dict[str, Any]) -> str | None:
+    fm = survey.frame
+    if fm.sex_variable is None:
+        return None
+    value = answers.get(fm.sex_variable)
+    return dict(fm.sex_codes).get(value) if isinstance(value, int) else None
+
+
+def row_of(frame: Frame, survey: Survey, stored: Stored, place: Place | None) -> dict[str, Any]:
+    """One response as a frame row (every frame column present; missing is None)."""
+    row: dict[str, Any] = dict.fromkeys(frame.names)
+    p = place or Place("")
+    row.update(response_id=stored.response_id, instance_id=stored.instance_id, survey=survey.name,
+               version=stored.version, channel=stored.channel, outcome=stored.outcome,
+               review_status=stored.review_status, received_at=stored.received_at, started_at=stored.started_at,
+               completed_at=stored.completed_at, duration_seconds=stored.duration_seconds,
+               village_code=p.village_code or None, village=p.village or None, township_code=p.township_code or None,
+               township=p.township or None, county_code=p.county_code or None, county=p.county or None,
+               urban_rural=p.urban_rural, sex=sex_of(survey, stored.answers),
+               age_group=age_group(stored.answers.get(survey.frame.age_variable or "")))
+    for q in survey.questions():
+        for name, value in export_row(q, stored.answers).items():
+            if name in row:
+                row[name] = value
+    return row
+
+
+def to_pandas(frame: Frame, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as a DataFrame with the frame's columns and dtypes."""
+    import pandas as pd
+
+    data = pd.DataFrame.from_records(list(rows), columns=list(frame.names))
+    for col in frame.columns:
+        if col.dtype == _UTC:
+            data[col.name] = pd.to_datetime(data[col.name], utc=True)
+        else:
+            data[col.name] = data[col.name].astype(col.dtype)
+    return data
