@@ -36,7 +36,7 @@ META: tuple[Column, ...] = (
     Column("instance_id", "string", "实例编号", "Instance id"),
     Column("survey", "string", "问卷", "Questionnaire"),
     Column("version", "Int64", "问卷版本", "Questionnaire version"),
-    Column("channel", "string", "收集渠道（pages：居民自填网页；api：设备或接口）", "Channel"),
+    Column("channel", "string", "收集渠道（web：居民自填网页；api：设备或接口）", "Channel"),
     Column("outcome", "string", "结果（complete：答完；ended：按问卷规则提前结束）", "Outcome"),
     Column("review_status", "string", "复核状态", "Review status"),
     Column("received_at", _UTC, "收到时间（UTC）", "Received at (UTC)"),
@@ -63,7 +63,7 @@ WEIGHTS: tuple[Column, ...] = (
 META_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
     "sex": SEX_LABELS, "urban_rural": URBAN_RURAL_LABELS,
     "outcome": (("complete", "答完"), ("ended", "按问卷规则提前结束")),
-    "channel": (("pages", "居民自填网页"), ("api", "设备或接口")),
+    "channel": (("web", "居民自填网页"), ("api", "设备或接口")),
 }
 
 

@@ -175,6 +175,30 @@ def tally(session: Session, under: str) -> list[Tally]:
     return [Tally(survey, village or "", outcome, int(n), last) for survey, village, outcome, n, last in session.exec(query)]
 
 
+def iter_batches(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, outcome: str | None = None, batch: int = 2000) -> Iterator[list[Response]]:
+    """Responses of one questionnaire in id order, `batch` rows at a time (keyset pagination: one
+    query per batch, never the whole table in memory), filtered by subtree, receipt time and outcome."""
+    where = [Response.survey == survey]
+    if under is not None:
+        where.append(col(Response.village).startswith(prefix(under)))
+    if since is not None:
+        where.append(col(Response.received_at) >= since)
+    if until is not None:
+        where.append(col(Response.received_at) < until)
+    if outcome is not None:
+        where.append(Response.outcome == outcome)
+    last = 0
+    while True:
+        rows = list(session.exec(select(Response).where(*where, col(Response.id) > last)
+                                 .order_by(col(Response.id)).limit(batch)))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id or last
+        session.expunge_all()  # the batch is handed over: keep no row in the identity map
+
+
 def iter_responses(session: Session, survey: str) -> Iterator[Response]:
     yield from session.exec(select(Response).where(Response.survey == survey).order_by(Response.id))
 

@@ -1,0 +1,69 @@
+"""Stored responses as analysis-frame rows (surveys/frame.py), read in batches.
+
+The frame's columns come from every published version of the questionnaire; each response is laid
+out by the version that collected it and placed in the unit tree (village, township, county,
+城乡). Exports, the results pages and `cunsheng estimate --survey` all read responses this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from server.catalog import Catalog
+from server.errors import P
+from server.store import responses
+from server.store.units import Unit
+from surveys.frame import Frame, Place, Stored, frame_of, row_of
+from surveys.problem import Problem
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which responses: a subtree, a receipt-time window (aware datetimes), an outcome."""
+
+    under: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    outcome: str | None = None
+
+
+def frame_for(catalog: Catalog, survey: str) -> Frame:
+    """The frame of every version of `survey` this server has published."""
+    versions = [(number, pub.survey) for (name, number), pub in catalog.versions.items() if name == survey]
+    if not versions:
+        raise Problem(P.SURVEY_NOT_FOUND, survey=survey[:64])
+    return frame_of(versions)
+
+
+def places(session: Session) -> dict[str, Place]:
+    """Every village's place in the tree (its township and county names and its 城乡分类代码)."""
+    units = {u.code: u for u in session.exec(select(Unit))}
+    out: dict[str, Place] = {}
+    for u in units.values():
+        if u.level != "village":
+            continue
+        town = units.get(u.parent or "")
+        county = units.get(town.parent or "") if town else None
+        out[u.code] = Place(u.code, u.name, town.code if town else "", town.name if town else "",
+                            county.code if county else "", county.name if county else "", u.urban_rural)
+    return out
+
+
+def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
+               batch: int = 2000) -> Iterator[list[dict[str, Any]]]:
+    """The frame's rows in batches (each a list of dicts with every frame column)."""
+    where = places(session)
+    for rows in responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
+                                       filters.outcome, batch):
+        out = []
+        for r in rows:
+            pub = catalog.by_id[r.version_id]
+            stored = Stored(r.id or 0, r.instance_id, pub.number, r.channel, r.outcome, r.answers, r.received_at,
+                            r.started_at, r.completed_at, r.duration_seconds)
+            out.append(row_of(frame, pub.survey, stored, where.get(r.village or "", Place(r.village or ""))))
+        yield out
