@@ -12,7 +12,9 @@
 - `nchs_korn_graubard`: the interval of the NCHS data presentation standards for proportions
   (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n.
 
-Quantiles come from `scipy.special` (`stdtrit`, `betaincinv`), imported on first use only.
+The t quantile on the design df is `analysis.estimators.student_t` (plain Python: importing scipy
+costs more than a whole 1M-row estimate of the command line); the methods other than `wald` take
+their beta, logistic and per-domain t functions from `scipy.special`, imported on first use only.
 Must not estimate (it maps estimates and standard errors to intervals).
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import AnalysisError, E, show
+from analysis.estimators.student_t import t_quantile
 
 CI_METHODS = ("wald", "logit", "beta", "wilson", "xlogit")
 
@@ -31,16 +34,6 @@ def _special() -> Any:
     import scipy.special
 
     return scipy.special
-
-
-def t_quantile(prob: float, df: float) -> float:
-    """R's `qt(prob, df)`; `qnorm` for an infinite df, NaN for df <= 0."""
-    special = _special()
-    if df <= 0:
-        return float("nan")
-    if np.isinf(df):
-        return float(special.ndtri(prob))
-    return float(special.stdtrit(df, prob))
 
 
 def _t_vector(prob: float, df: np.ndarray) -> np.ndarray:
