@@ -211,8 +211,10 @@ def _given_weights(design: Design, columns: Columns) -> np.ndarray:
 def _degf(weights: np.ndarray, psu: np.ndarray, strata: np.ndarray) -> int:
     """R's `degf()`: distinct PSUs minus distinct strata among rows with a non-zero weight."""
     used = weights != 0
-    psus = np.count_nonzero(np.bincount(psu[used], minlength=1))
-    n_strata = np.count_nonzero(np.bincount(strata[used], minlength=1))
+    if not used.all():
+        psu, strata = psu[used], strata[used]
+    psus = np.count_nonzero(np.bincount(psu, minlength=1))
+    n_strata = np.count_nonzero(np.bincount(strata, minlength=1))
     return int(psus - n_strata)
 
 
