@@ -66,13 +66,14 @@ def _estimate(path: Path, design: Design, request: Request) -> Estimates:
     columns into memory; both give the same numbers and the same problems."""
     mode = os.environ.get("CUNSHENG_ESTIMATE_STREAM", "auto")
     if mode != "never" and path.suffix.lower() in (".parquet", ".pq"):
-        from analysis.stream.plan import estimate_file, streamable
-
         rows, numbers = parquet_layout(path)
-        if (mode == "always" or rows >= STREAM_ROWS) and streamable(design, request, numbers):
-            streamed = estimate_file(path, design, request, numbers)
-            if streamed is not None:
-                return streamed
+        if mode == "always" or rows >= STREAM_ROWS:
+            from analysis.stream.plan import estimate_file, streamable  # only for files that may stream
+
+            if streamable(design, request, numbers):
+                streamed = estimate_file(path, design, request, numbers)
+                if streamed is not None:
+                    return streamed
     if design.replicate is not None and design.replicate.weights_prefix is not None:
         design = design.resolve(header(path))
     return estimate(read_table(path, {**design.columns(), **request.columns()}), design, request)

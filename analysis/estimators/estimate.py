@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,13 +23,14 @@ from analysis.design.spec import Design
 from analysis.errors import AnalysisError, E, column_missing, show
 from analysis.estimators import intervals, linear, reliability
 from analysis.estimators.domains import Domains, domains
-from analysis.estimators.quantiles import quantiles
 from analysis.estimators.request import Request
 from analysis.estimators.strategy import VarianceStrategy, variance_strategy
 from analysis.estimators.survey import survey
 from analysis.estimators.table import Estimates
 from analysis.io.columns import Coded, Columns, encode, from_frame, is_text, numeric
-from analysis.replicate.weights import Factored
+
+if TYPE_CHECKING:
+    from analysis.replicate.weights import Factored
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +247,8 @@ def _levels(job: _Job) -> tuple[list[Any], bool]:
 
 
 def _quantile_table(job: _Job) -> Estimates:
+    from analysis.estimators.quantiles import quantiles  # loaded only for quantiles
+
     request, df = job.request, job.strategy.df
     variance = job.strategy.variance(job.prepared.domain, job.doms.count)
     q = quantiles(job.prepared.y, job.weights, job.sums, variance, request.quantiles, df, request.level)
