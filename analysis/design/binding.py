@@ -70,7 +70,7 @@ def bind(design: Design, columns: Columns) -> BoundDesign:
     weights = _weights(design, columns, stages, n)
     if not design.fpc:
         stages = stages[:1]
-    return BoundDesign(design, columns, n, weights, tuple(stages), _degf(weights, units[0], strata))
+    return BoundDesign(design, columns, n, weights, tuple(stages), _degf(weights, stages[0], strata))
 
 
 def _stage_units(design: Design, columns: Columns, strata: np.ndarray | None, n: int) -> list[np.ndarray]:
@@ -208,13 +208,13 @@ def _given_weights(design: Design, columns: Columns) -> np.ndarray:
     return values if design.weights else 1.0 / values
 
 
-def _degf(weights: np.ndarray, psu: np.ndarray, strata: np.ndarray) -> int:
+def _degf(weights: np.ndarray, first: Stage, strata: np.ndarray) -> int:
     """R's `degf()`: distinct PSUs minus distinct strata among rows with a non-zero weight."""
     used = weights != 0
-    if not used.all():
-        psu, strata = psu[used], strata[used]
-    psus = np.count_nonzero(np.bincount(psu, minlength=1))
-    n_strata = np.count_nonzero(np.bincount(strata, minlength=1))
+    if used.all():  # unit and stratum codes are dense: every one of them has rows
+        return first.n_units - first.n_strata
+    psus = np.count_nonzero(np.bincount(first.unit[used], minlength=1))
+    n_strata = np.count_nonzero(np.bincount(strata[used], minlength=1))
     return int(psus - n_strata)
 
 

@@ -85,9 +85,9 @@ def categorical(
     levelwise = getattr(variance, "levels", None)
     if levelwise is not None:  # all levels in one pass (DomainVariance)
         if as_total:
-            variances = levelwise(w, codes, n_levels, np.zeros_like(p))
+            variances = levelwise(w, codes, n_levels, np.zeros_like(p), np.ones(sums.count))
         else:
-            variances = levelwise(w / sums.spread(total_w, 1.0), codes, n_levels, p)
+            variances = levelwise(w, codes, n_levels, p, total_w)
     else:
         variances = np.empty_like(p)
         scaled = w / sums.spread(total_w, 1.0)

@@ -68,12 +68,14 @@ class DomainVariance:
             total += self._stage(s, stage, pairs, unit_totals)
         return total
 
-    def levels(self, values: np.ndarray, codes: np.ndarray, n_levels: int, centre: np.ndarray) -> np.ndarray:
+    def levels(
+        self, values: np.ndarray, codes: np.ndarray, n_levels: int, centre: np.ndarray, divisor: np.ndarray
+    ) -> np.ndarray:
         """Var(domain total of z_l) for every level l at once, shape (n_domains, n_levels), where
-        z_l = values * (1[codes = l] - centre[domain, l]) (codes >= 0 on every row in a domain).
-        A (domain, unit) pair lies in one domain, so its total of z_l is its total of values at level l
-        minus centre[domain, l] times its total of values: one pass over the rows per stage for all
-        levels, instead of one per level."""
+        z_l = values * (1[codes = l] - centre[domain, l]) / divisor[domain] (codes >= 0 on every row
+        in a domain). A (domain, unit) pair lies in one domain, so its total of z_l is its total of
+        values at level l minus centre[domain, l] times its total of values, over divisor[domain]:
+        one pass over the rows per stage for all levels, instead of several per level."""
         out = np.empty((self.n_domains, n_levels))
         for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs, strict=True)):
             width = pairs.n_pairs + 1
@@ -81,8 +83,9 @@ class DomainVariance:
             by_level = np.bincount(cells, weights=values, minlength=n_levels * width).reshape(n_levels, width)
             by_level = by_level[:, : pairs.n_pairs]
             base = by_level.sum(axis=0)
+            below = divisor[pairs.pair_domain]
             for level in range(n_levels):
-                totals = by_level[level] - centre[:, level][pairs.pair_domain] * base
+                totals = (by_level[level] - centre[:, level][pairs.pair_domain] * base) / below
                 variance = self._stage(s, stage, pairs, totals)
                 out[:, level] = variance if s == 0 else out[:, level] + variance
         return out
