@@ -66,7 +66,7 @@ def bind(design: Design, columns: Columns) -> BoundDesign:
     strata = _codes(columns, design.strata, "strata") if design.strata else np.zeros(n, dtype=np.int64)
     units = _stage_units(design, columns, strata if design.strata else None, n)
     first_stratum = _nested_strata(design, columns, units[0], strata)
-    stages = _stages(design, columns, units, first_stratum)
+    stages = _stages(design, columns, units, first_stratum, strata)
     weights = _weights(design, columns, stages, n)
     if not design.fpc:
         stages = stages[:1]
@@ -101,7 +101,9 @@ def _nested_strata(design: Design, columns: Columns, psu: np.ndarray, strata: np
     return of_unit
 
 
-def _stages(design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray) -> list[Stage]:
+def _stages(
+    design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray, strata: np.ndarray
+) -> list[Stage]:
     fpcs, as_counts = _fpc_table(design, columns)
     stages: list[Stage] = []
     for s, unit in enumerate(units):
@@ -112,7 +114,7 @@ def _stages(design: Design, columns: Columns, units: list[np.ndarray], first_str
             stratum = np.zeros(n_units, dtype=np.int64)
             stratum[unit] = units[s - 1]
         n_strata = int(stratum.max(initial=-1)) + 1
-        row_stratum = stratum[unit]
+        row_stratum = strata if s == 0 else stratum[unit]  # stage 1: the row's stratum, as checked
         first_row = np.full(n_strata, len(unit), dtype=np.int64)
         np.minimum.at(first_row, row_stratum, np.arange(len(unit)))
         sampled = np.bincount(stratum, minlength=n_strata)

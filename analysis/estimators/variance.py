@@ -79,7 +79,9 @@ class DomainVariance:
         out = np.empty((self.n_domains, n_levels))
         for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs, strict=True)):
             width = pairs.n_pairs + 1
-            cells = np.maximum(codes, 0) * width + pairs.pair  # level-major: each level's totals contiguous
+            cells = np.maximum(codes, 0)  # level-major cells, so that each level's totals are contiguous
+            cells *= width
+            cells += pairs.pair
             by_level = np.bincount(cells, weights=values, minlength=n_levels * width).reshape(n_levels, width)
             by_level = by_level[:, : pairs.n_pairs]
             base = by_level.sum(axis=0)
@@ -136,7 +138,8 @@ def _pairs(stage: Stage, domain: np.ndarray, n_domains: int) -> _Pairs:
     """Aggregation codes of a stage: row -> (domain, unit) pair -> (domain, stratum) block."""
     outside = domain < 0
     sentinel = n_domains * stage.n_units
-    keys = domain * stage.n_units + stage.unit
+    keys = domain * stage.n_units
+    keys += stage.unit  # in place: one fresh array of n rows, not two
     if outside.any():
         keys = np.where(outside, sentinel, keys)
     pair, distinct = compact(keys, sentinel + 1)

@@ -121,7 +121,7 @@ def _encode_integers(values: np.ndarray, as_bool: bool) -> Coded:
         return Coded(np.zeros(0, dtype=np.int64), ())
     low, high = int(values.min()), int(values.max())
     if high - low <= 4 * len(values) + 1024:
-        shifted = values - low
+        shifted = values - low if low else values
         present = np.bincount(shifted, minlength=high - low + 1) > 0
         levels = (np.flatnonzero(present) + low).tolist()
         # values 0..k-1 all present (PSU, stratum and domain numbers often are) are their own codes
