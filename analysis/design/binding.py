@@ -201,6 +201,8 @@ def _given_weights(design: Design, columns: Columns) -> np.ndarray:
     assert name is not None
     role = "weights" if design.weights else "probs"
     values = numeric(columns[name], name, role)
+    if design.weights and values.min(initial=0.0) >= 0 and np.isfinite(values.max(initial=0.0)):
+        return values  # the common case in two passes: no NaN (it fails >=), none negative or infinite
     _no_missing(values, name, role)
     bad = ~np.isfinite(values) | (values < 0 if design.weights else (values <= 0) | (values > 1))
     if bad.any():
@@ -222,6 +224,8 @@ def _degf(weights: np.ndarray, first: Stage, strata: np.ndarray) -> int:
 
 def _codes(columns: Columns, name: str, role: str) -> np.ndarray:
     codes = encode(columns[name]).codes
+    if codes.min(initial=0) >= 0:
+        return codes
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)
