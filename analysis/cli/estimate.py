@@ -4,9 +4,11 @@ Reads the design JSON and only the columns the estimate needs, runs `analysis.es
 and prints a table for people or, with `--json`, the JSON document of the contract. Any bad input
 exits 2 with one line on standard error, "cunsheng estimate: 错误 [code] 中文 / error: English",
 naming the column, row or key and the fix; nothing is written to standard output then. A hot path
-as a whole process: imports numpy and pydantic here; pandas (CSV), pyarrow (Parquet) and
-scipy.special (quantiles of t and beta) load on use. Must not import the web framework, the
-database layer or statsmodels.
+as a whole process (issue 10: within 1.5x a plain-numpy script on 1M rows, `bench/estimate.py`):
+imports numpy and pydantic here; pandas (CSV), pyarrow (Parquet), the replicate, calibration and
+streaming rooms, and scipy.special (interval methods other than wald, NCHS flags of intervals that
+are not certainly narrow) load on use; the t quantile is plain Python. Must not import the web
+framework, the database layer or statsmodels.
 """
 
 from __future__ import annotations
