@@ -10,8 +10,10 @@ script that reads the same Parquet columns with pyarrow and computes the weighte
 their stratified-cluster Taylor SE per domain with `np.bincount`. The lower bound is reported both as
 a whole process (same interpreter start-up) and as its in-process compute time. After one uncounted
 run of each (file cache, bytecode), the two sides run interleaved, REPEATS times each, so that other
-load on the machine hits both alike; the figures are medians. Goal (issue 10): <= 1.5x the lower
-bound as whole processes and <= 1 GiB peak. Run: `.venv/bin/python bench/estimate.py`.
+load on the machine hits both alike; the figures are medians. CPU seconds (user + system, all
+threads) are printed too: on a shared machine they move less with other load than wall time, though
+pyarrow's threads count there in full. Goal (issue 10): <= 1.5x the lower bound in wall time as
+whole processes, and <= 1 GiB peak. Run: `.venv/bin/python bench/estimate.py`.
 
 `--scale` (`make bench-scale`) runs the streaming figure instead: 20,000,000 rows (50 strata x 40
 PSUs, 200 domains, weights, a 0/1 `b`) written row group by row group (1,000,000 rows each) to a
@@ -178,6 +180,10 @@ def in_memory() -> int:
         print(f"numpy lower bound, in-process: {inner:.3f} s with imports, {work:.3f} s read + compute only")
         print(f"runs: estimate {[round(r[0], 3) for r in cli_runs]}, bound {[round(r[0], 3) for r in bound_runs]}")
         print(f"ratio vs lower-bound process:    {wall / bound_wall:.2f}x (goal <= 1.5x)")
+        cpu, bound_cpu = (statistics.median(run[3] for run in runs) for runs in (cli_runs, bound_runs))
+        print(
+            f"CPU seconds (user + system), medians: estimate {cpu:.3f}, bound {bound_cpu:.3f}, {cpu / bound_cpu:.2f}x"
+        )
         print(f"ratio vs lower-bound in-process: {wall / inner:.2f}x (with imports), {wall / work:.2f}x (without)")
     return 0
 
@@ -210,17 +216,22 @@ def _cunsheng_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "server.cli"]
 
 
-def _run(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in KiB, and stdout of one run (RSS from /usr/bin/time when present)."""
+Run = tuple[float, float, str, float]
+
+
+def _run(command: list[str]) -> Run:
+    """Wall seconds, peak RSS in KiB, stdout and CPU seconds (user + system, all threads) of one run
+    (RSS from /usr/bin/time when present)."""
     timer = shutil.which("time", path="/usr/bin")
     prefix = [timer, "-f", "%M"] if timer else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([*prefix, *command], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    peak = (
-        float(done.stderr.strip().splitlines()[-1]) if timer else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    )
-    return wall, peak, done.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    peak = float(done.stderr.strip().splitlines()[-1]) if timer else after.ru_maxrss
+    return wall, peak, done.stdout, cpu
 
 
 def _agree(document: dict, bound_output: str) -> None:
@@ -230,7 +241,7 @@ def _agree(document: dict, bound_output: str) -> None:
     assert abs(first["estimate"] - p) < 1e-12 and abs(first["se"] - se) < 1e-12, (first, p, se)
 
 
-def _mib(runs: list[tuple[float, float, str]]) -> str:
+def _mib(runs: list[Run]) -> str:
     return f"{max(run[1] for run in runs) / 1024:.0f}"
 
 
