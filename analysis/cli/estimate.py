@@ -4,9 +4,11 @@ Reads the design JSON and only the columns the estimate needs, runs `analysis.es
 and prints a table for people or, with `--json`, the JSON document of the contract. Any bad input
 exits 2 with one line on standard error, "cunsheng estimate: 错误 [code] 中文 / error: English",
 naming the column, row or key and the fix; nothing is written to standard output then. A hot path
-as a whole process: imports numpy and pydantic here; pandas (CSV), pyarrow (Parquet) and
-scipy.special (quantiles of t and beta) load on use. Must not import the web framework, the
-database layer or statsmodels.
+as a whole process (issue 10: within 1.5x a plain-numpy script on 1M rows, `bench/estimate.py`):
+imports numpy and pydantic here; pandas (CSV), pyarrow (Parquet), the replicate, calibration and
+streaming rooms, and scipy.special (interval methods other than wald, NCHS flags of intervals that
+are not certainly narrow) load on use; the t quantile is plain Python. Must not import the web
+framework, the database layer or statsmodels.
 """
 
 from __future__ import annotations
@@ -66,13 +68,14 @@ def _estimate(path: Path, design: Design, request: Request) -> Estimates:
     columns into memory; both give the same numbers and the same problems."""
     mode = os.environ.get("CUNSHENG_ESTIMATE_STREAM", "auto")
     if mode != "never" and path.suffix.lower() in (".parquet", ".pq"):
-        from analysis.stream.plan import estimate_file, streamable
-
         rows, numbers = parquet_layout(path)
-        if (mode == "always" or rows >= STREAM_ROWS) and streamable(design, request, numbers):
-            streamed = estimate_file(path, design, request, numbers)
-            if streamed is not None:
-                return streamed
+        if mode == "always" or rows >= STREAM_ROWS:
+            from analysis.stream.plan import estimate_file, streamable  # only for files that may stream
+
+            if streamable(design, request, numbers):
+                streamed = estimate_file(path, design, request, numbers)
+                if streamed is not None:
+                    return streamed
     if design.replicate is not None and design.replicate.weights_prefix is not None:
         design = design.resolve(header(path))
     return estimate(read_table(path, {**design.columns(), **request.columns()}), design, request)

@@ -72,11 +72,11 @@ def bind(design: Design, columns: Columns) -> BoundDesign:
     strata = _codes(columns, design.strata, "strata") if design.strata else np.zeros(n, dtype=np.int64)
     units = _stage_units(design, columns, strata if design.strata else None, n)
     first_stratum = _nested_strata(design, columns, units[0], strata)
-    stages = _stages(design, columns, units, first_stratum)
+    stages = _stages(design, columns, units, first_stratum, strata)
     weights = _weights(design, columns, stages, n)
     if not design.fpc:
         stages = stages[:1]
-    return BoundDesign(design, columns, n, weights, tuple(stages), _degf(weights, units[0], strata))
+    return BoundDesign(design, columns, n, weights, tuple(stages), _degf(weights, stages[0], strata))
 
 
 def _stage_units(design: Design, columns: Columns, strata: np.ndarray | None, n: int) -> list[np.ndarray]:
@@ -107,7 +107,9 @@ def _nested_strata(design: Design, columns: Columns, psu: np.ndarray, strata: np
     return of_unit
 
 
-def _stages(design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray) -> list[Stage]:
+def _stages(
+    design: Design, columns: Columns, units: list[np.ndarray], first_stratum: np.ndarray, strata: np.ndarray
+) -> list[Stage]:
     fpcs, as_counts = _fpc_table(design, columns)
     stages: list[Stage] = []
     for s, unit in enumerate(units):
@@ -118,7 +120,7 @@ def _stages(design: Design, columns: Columns, units: list[np.ndarray], first_str
             stratum = np.zeros(n_units, dtype=np.int64)
             stratum[unit] = units[s - 1]
         n_strata = int(stratum.max(initial=-1)) + 1
-        row_stratum = stratum[unit]
+        row_stratum = strata if s == 0 else stratum[unit]  # stage 1: the row's stratum, as checked
         first_row = np.full(n_strata, len(unit), dtype=np.int64)
         np.minimum.at(first_row, row_stratum, np.arange(len(unit)))
         sampled = np.bincount(stratum, minlength=n_strata)
@@ -205,6 +207,8 @@ def _given_weights(design: Design, columns: Columns) -> np.ndarray:
     assert name is not None
     role = "weights" if design.weights else "probs"
     values = numeric(columns[name], name, role)
+    if design.weights and values.min(initial=0.0) >= 0 and np.isfinite(values.max(initial=0.0)):
+        return values  # the common case in two passes: no NaN (it fails >=), none negative or infinite
     _no_missing(values, name, role)
     bad = ~np.isfinite(values) | (values < 0 if design.weights else (values <= 0) | (values > 1))
     if bad.any():
@@ -214,16 +218,20 @@ def _given_weights(design: Design, columns: Columns) -> np.ndarray:
     return values if design.weights else 1.0 / values
 
 
-def _degf(weights: np.ndarray, psu: np.ndarray, strata: np.ndarray) -> int:
+def _degf(weights: np.ndarray, first: Stage, strata: np.ndarray) -> int:
     """R's `degf()`: distinct PSUs minus distinct strata among rows with a non-zero weight."""
     used = weights != 0
-    psus = np.count_nonzero(np.bincount(psu[used], minlength=1))
+    if used.all():  # unit and stratum codes are dense: every one of them has rows
+        return first.n_units - first.n_strata
+    psus = np.count_nonzero(np.bincount(first.unit[used], minlength=1))
     n_strata = np.count_nonzero(np.bincount(strata[used], minlength=1))
     return int(psus - n_strata)
 
 
 def _codes(columns: Columns, name: str, role: str) -> np.ndarray:
     codes = encode(columns[name]).codes
+    if codes.min(initial=0) >= 0:
+        return codes
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         raise AnalysisError(E.DESIGN_VALUE_MISSING, column=name, role=role, row=int(missing[0]) + 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,13 +23,14 @@ from analysis.design.spec import Design
 from analysis.errors import AnalysisError, E, column_missing, show
 from analysis.estimators import intervals, linear, reliability
 from analysis.estimators.domains import Domains, domains
-from analysis.estimators.quantiles import quantiles
 from analysis.estimators.request import Request
 from analysis.estimators.strategy import VarianceStrategy, variance_strategy
 from analysis.estimators.survey import survey
 from analysis.estimators.table import Estimates
 from analysis.io.columns import Coded, Columns, encode, from_frame, is_text, numeric
-from analysis.replicate.weights import Factored
+
+if TYPE_CHECKING:
+    from analysis.replicate.weights import Factored
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +156,9 @@ def _prepare(columns: Columns, request: Request, doms: Domains, weights: np.ndar
     if request.denominator is not None:
         x = _numeric(columns, request.denominator, request.stat, "--denominator")
         usable &= ~np.isnan(x)
-    domain = np.where(usable, doms.codes, -1)
-    n = np.bincount(domain[usable], minlength=doms.count)
+    everywhere = bool(usable.all())  # the common case: no masking, no copies
+    domain = doms.codes if everywhere else np.where(usable, doms.codes, -1)
+    n = np.bincount(domain if everywhere else domain[usable], minlength=doms.count)
     if (n == 0).any():
         empty = doms.describe(int(np.flatnonzero(n == 0)[0]))
         names = ", ".join(f"`{c}`" for c in (request.var, request.denominator) if c)
@@ -165,8 +167,8 @@ def _prepare(columns: Columns, request: Request, doms: Domains, weights: np.ndar
     if x is not None:
         x = np.where(usable, x, 0.0)
         _nonzero_totals(doms, domain, weights * x, request.denominator)
-    rows = np.bincount(doms.codes, minlength=doms.count)
-    return _Prepared(np.where(usable, y, 0.0), x, coded, domain, n, rows)
+    rows = n if everywhere else np.bincount(doms.codes, minlength=doms.count)
+    return _Prepared(y if everywhere else np.where(usable, y, 0.0), x, coded, domain, n, rows)
 
 
 def _numeric(columns: Columns, name: str, stat: str, role: str) -> np.ndarray:
@@ -183,7 +185,12 @@ def _missing_policy(columns: Columns, request: Request) -> None:
         if name is None:
             continue
         column = columns[name]
-        missing = (column.codes < 0) if isinstance(column, Coded) else np.isnan(np.asarray(column, dtype=np.float64))
+        if isinstance(column, Coded):
+            missing = column.codes < 0
+        elif np.asarray(column).dtype.kind in "biu" and len(column):
+            continue  # integers hold no missing value
+        else:
+            missing = np.isnan(np.asarray(column, dtype=np.float64))
         if missing.all():
             raise AnalysisError(E.ALL_MISSING, column=name)
         if request.na == "fail" and missing.any():
@@ -194,7 +201,10 @@ def _missing_policy(columns: Columns, request: Request) -> None:
 def _nonzero_totals(doms: Domains, domain: np.ndarray, values: np.ndarray, denominator: str | None) -> None:
     """Every domain's weighted total of the weights (or of the ratio's denominator) must be non-zero."""
     inside = domain >= 0
-    totals = np.bincount(domain[inside], weights=values[inside], minlength=doms.count)
+    if inside.all():
+        totals = np.bincount(domain, weights=values, minlength=doms.count)
+    else:
+        totals = np.bincount(domain[inside], weights=values[inside], minlength=doms.count)
     if (totals == 0).any():
         empty = doms.describe(int(np.flatnonzero(totals == 0)[0]))
         if denominator is None:
@@ -236,6 +246,8 @@ def _levels(job: _Job) -> tuple[list[Any], bool]:
 
 
 def _quantile_table(job: _Job) -> Estimates:
+    from analysis.estimators.quantiles import quantiles  # loaded only for quantiles
+
     request, df = job.request, job.strategy.df
     cdf = job.strategy.domain_mean(job.weights, job.sums, job.prepared.domain, job.doms.count)
     q = quantiles(job.prepared.y, job.weights, job.sums, cdf, request.quantiles, df, request.level)

@@ -9,10 +9,13 @@
   domain's rows (R's `nrow(design)`), then the Clopper-Pearson beta quantiles at x = n_eff p.
 - `wilson`: Wilson's score interval (1927) on the same effective sample size without the df factor,
   with the t critical value on the design df (Dean & Pagano 2015; R >= 4.4 `svyciprop`).
-- `nchs_korn_graubard`: the interval of the NCHS data presentation standards for proportions
-  (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n.
+- `nchs_sizes`, `nchs_interval`: the interval of the NCHS data presentation standards for proportions
+  (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n;
+  `nchs_narrow` tells, without scipy, where that interval is certainly narrower than a width.
 
-Quantiles come from `scipy.special` (`stdtrit`, `betaincinv`), imported on first use only.
+The t quantile on the design df is `analysis.estimators.student_t` (plain Python: importing scipy
+costs more than a whole 1M-row estimate of the command line); the methods other than `wald` take
+their beta, logistic and per-domain t functions from `scipy.special`, imported on first use only.
 Must not estimate (it maps estimates and standard errors to intervals).
 """
 
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import AnalysisError, E, show
+from analysis.estimators.student_t import t_quantile
 
 CI_METHODS = ("wald", "logit", "beta", "wilson", "xlogit")
 
@@ -31,16 +35,6 @@ def _special() -> Any:
     import scipy.special
 
     return scipy.special
-
-
-def t_quantile(prob: float, df: float) -> float:
-    """R's `qt(prob, df)`; `qnorm` for an infinite df, NaN for df <= 0."""
-    special = _special()
-    if df <= 0:
-        return float("nan")
-    if np.isinf(df):
-        return float(special.ndtri(prob))
-    return float(special.stdtrit(df, prob))
 
 
 def _t_vector(prob: float, df: np.ndarray) -> np.ndarray:
@@ -76,17 +70,43 @@ def proportion_interval(
     raise AnalysisError(E.CI_UNKNOWN, value=show(method), allowed=", ".join(CI_METHODS))
 
 
-def nchs_korn_graubard(
-    p: np.ndarray, se: np.ndarray, n: np.ndarray, df: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The NCHS (Parker et al. 2017) 95% Korn-Graubard interval and the effective sample size it uses."""
+def nchs_sizes(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray]:
+    """The NCHS (Parker et al. 2017) effective sample size, truncated at n, and the df-adjusted size
+    that its 95% Korn-Graubard interval uses."""
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where((p > 0) & (p < 1) & (se > 0), p * (1 - p) / (se * se), n)
         n_eff = np.minimum(n_eff, n)
-        t_n = _t_vector(0.975, n - 1)
-        adjusted = np.minimum(n_eff * (t_n / t_quantile(0.975, df)) ** 2, n)
+        sizes, where = np.unique(n - 1, return_inverse=True)  # one t per distinct domain size
+        t_n = np.array([t_quantile(0.975, float(d)) if d > 0 else np.nan for d in sizes.tolist()])[where]
+        adjusted = np.minimum(n_eff * (t_n.reshape(n.shape) / t_quantile(0.975, df)) ** 2, n)
+    return n_eff, adjusted
+
+
+def nchs_interval(p: np.ndarray, adjusted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The NCHS 95% Korn-Graubard interval from `nchs_sizes`' adjusted size."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         low, high = _clopper_pearson(p, adjusted, 0.05)
-    return np.where(p <= 0, 0.0, low), np.where(p >= 1, 1.0, high), n_eff
+    return np.where(p <= 0, 0.0, low), np.where(p >= 1, 1.0, high)
+
+
+def nchs_narrow(p: np.ndarray, adjusted: np.ndarray, width: float) -> np.ndarray:
+    """Where the NCHS interval is certainly narrower than `width`: its limits lie inside
+    p -/+ width/2, as the beta CDF at those two points shows (a quantile lies below c when the CDF
+    at c exceeds its probability), with a margin far above the CDF's rounding. No scipy."""
+    from analysis.estimators.incomplete_beta import regularized_beta
+
+    half = width / 2 * (1 - 1e-9)
+    low_c, high_c = p - half, p + half
+    x, rest = adjusted * p, adjusted * (1 - p)
+    ok = (low_c > 0) & (high_c < 1) & (x > 0) & (rest > 0) & np.isfinite(adjusted)
+    if not ok.any():
+        return ok
+    i = np.flatnonzero(ok)
+    margin = 1e-7
+    below_high = regularized_beta(high_c[i], x[i] + 1, rest[i]) > 0.975 + margin  # upper limit < high_c
+    above_low = regularized_beta(low_c[i], x[i], rest[i] + 1) < 0.025 - margin  # lower limit > low_c
+    ok[i] = below_high & above_low
+    return ok
 
 
 def _clopper_pearson(p: np.ndarray, n_eff: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,7 @@ class Sums:
 
     @classmethod
     def of(cls, domain: np.ndarray, count: int) -> Sums:
-        return cls(np.where(domain < 0, count, domain), count)
+        return cls(np.where(domain < 0, count, domain) if (domain < 0).any() else domain, count)
 
     def __call__(self, values: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.bins, weights=values, minlength=self.count + 1)[: self.count]
@@ -82,14 +82,21 @@ def categorical(
     p = level_w / total_w[:, None]
     nobs = sums(_nonzero(w))
     kish = _divide(nobs, nobs - 1)
-    scaled = w / sums.spread(total_w, 1.0)
-    variances = np.empty_like(p)
-    for level in range(n_levels):
-        indicator = (codes == level).astype(np.float64)
+    levelwise = getattr(variance, "levels", None)
+    if levelwise is not None:  # all levels in one pass (DomainVariance)
         if as_total:
-            variances[:, level] = variance(w * indicator)
+            variances = levelwise(w, codes, n_levels, np.zeros_like(p), np.ones(sums.count))
         else:
-            variances[:, level] = variance(scaled * (indicator - sums.spread(p[:, level])))
+            variances = levelwise(w, codes, n_levels, p, total_w)
+    else:
+        variances = np.empty_like(p)
+        scaled = w / sums.spread(total_w, 1.0)
+        for level in range(n_levels):
+            indicator = (codes == level).astype(np.float64)
+            if as_total:
+                variances[:, level] = variance(w * indicator)
+            else:
+                variances[:, level] = variance(scaled * (indicator - sums.spread(p[:, level])))
     with np.errstate(invalid="ignore"):
         kish_p = kish[:, None] * p * (1 - p)
     vsrs = _srs_variance(kish_p, nobs[:, None], total_w[:, None], not as_total)

@@ -19,7 +19,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from analysis.estimators.intervals import nchs_korn_graubard
+from analysis.estimators.intervals import nchs_interval, nchs_narrow, nchs_sizes
+
+# below this width none of the NCHS width rules can apply
+_NARROW = 0.05
 
 
 def flags(numbers: Mapping[str, np.ndarray], n: np.ndarray, df: int, proportion: bool) -> list[tuple[str, ...]]:
@@ -36,8 +39,13 @@ def flags(numbers: Mapping[str, np.ndarray], n: np.ndarray, df: int, proportion:
 
 
 def _nchs(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: int) -> list[list[str]]:
-    low, high, n_eff = nchs_korn_graubard(p, se, n, float(df))
-    width = high - low
+    n_eff, adjusted = nchs_sizes(p, se, n, float(df))
+    # the interval itself (scipy's beta quantiles) only where it may be wide enough for a rule
+    width = np.zeros(len(p))
+    wide = ~nchs_narrow(p, adjusted, _NARROW)
+    if wide.any():
+        low, high = nchs_interval(p[wide], adjusted[wide])
+        width[wide] = high - low
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = width / p
         complement = width / (1 - p)

@@ -14,7 +14,7 @@ Must not read data or format output.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from analysis.estimators.linear import Linear, Sums, Variance
 from analysis.estimators.quantiles import DomainMean
 from analysis.estimators.survey import Survey
 from analysis.estimators.variance import CalibratedVariance, DomainVariance
-from analysis.replicate.weights import Factored, Replicates
+
+if TYPE_CHECKING:  # the replicate room loads only for replicate designs
+    from analysis.replicate.weights import Factored, Replicates
 
 
 class Statistic(Protocol):
@@ -91,6 +93,8 @@ class Replicated:
             return np.zeros(count)
 
         full = statistic.at(self.survey.bound.weights, ones)  # variance 1, so deff = 1 / vsrs
+        from analysis.replicate.weights import Factored
+
         stored = self.replicates.stored
         if isinstance(stored, Factored):
             thetas = statistic.factored(stored)

@@ -11,15 +11,17 @@ estimate statistics or choose the variance method (that is `analysis.estimators.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analysis.calibration.calibrator import Calibrator
-from analysis.calibration.calibrator import bind as bind_calibration
 from analysis.design.binding import BoundDesign, bind
 from analysis.design.spec import Design
 from analysis.io.columns import Columns
-from analysis.replicate.weights import Replicates, build
+
+if TYPE_CHECKING:  # the replicate and calibration rooms load only for designs that use them
+    from analysis.calibration.calibrator import Calibrator
+    from analysis.replicate.weights import Replicates
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,10 +40,14 @@ def survey(columns: Columns, design: Design, rng: np.random.Generator | None = N
     bound = bind(design, columns)
     replicates = None
     if design.replicate is not None:
+        from analysis.replicate.weights import build
+
         generator = rng if rng is not None else design.replicate.generator()
         replicates = build(design.replicate, bound, columns, generator)
     calibrator = None
     if design.calibration is not None:
+        from analysis.calibration.calibrator import bind as bind_calibration
+
         calibrator = bind_calibration(design.calibration, columns, bound.stages[0].unit)
     sampling = bound.weights
     if calibrator is not None:

@@ -41,6 +41,7 @@ class _Pairs:
 
     pair: np.ndarray
     n_pairs: int
+    pair_domain: np.ndarray
     block: np.ndarray
     block_domain: np.ndarray
     block_stratum: np.ndarray
@@ -63,11 +64,35 @@ class DomainVariance:
         """Var(sum of z over each domain), shape (n_domains,); NaN where R gives NaN."""
         total = np.zeros(self.n_domains)
         for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs, strict=True)):
-            total += self._stage(s, stage, pairs, z)
+            unit_totals = np.bincount(pairs.pair, weights=z, minlength=pairs.n_pairs + 1)[: pairs.n_pairs]
+            total += self._stage(s, stage, pairs, unit_totals)
         return total
 
-    def _stage(self, s: int, stage: Stage, pairs: _Pairs, z: np.ndarray) -> np.ndarray:
-        unit_totals = np.bincount(pairs.pair, weights=z, minlength=pairs.n_pairs + 1)[: pairs.n_pairs]
+    def levels(
+        self, values: np.ndarray, codes: np.ndarray, n_levels: int, centre: np.ndarray, divisor: np.ndarray
+    ) -> np.ndarray:
+        """Var(domain total of z_l) for every level l at once, shape (n_domains, n_levels), where
+        z_l = values * (1[codes = l] - centre[domain, l]) / divisor[domain] (codes >= 0 on every row
+        in a domain). A (domain, unit) pair lies in one domain, so its total of z_l is its total of
+        values at level l minus centre[domain, l] times its total of values, over divisor[domain]:
+        one pass over the rows per stage for all levels, instead of several per level."""
+        out = np.empty((self.n_domains, n_levels))
+        for s, (stage, pairs) in enumerate(zip(self.bound.stages, self.pairs, strict=True)):
+            width = pairs.n_pairs + 1
+            cells = np.maximum(codes, 0)  # level-major cells, so that each level's totals are contiguous
+            cells *= width
+            cells += pairs.pair
+            by_level = np.bincount(cells, weights=values, minlength=n_levels * width).reshape(n_levels, width)
+            by_level = by_level[:, : pairs.n_pairs]
+            base = by_level.sum(axis=0)
+            below = divisor[pairs.pair_domain]
+            for level in range(n_levels):
+                totals = (by_level[level] - centre[:, level][pairs.pair_domain] * base) / below
+                variance = self._stage(s, stage, pairs, totals)
+                out[:, level] = variance if s == 0 else out[:, level] + variance
+        return out
+
+    def _stage(self, s: int, stage: Stage, pairs: _Pairs, unit_totals: np.ndarray) -> np.ndarray:
         n_blocks = len(pairs.block_domain)
         block_sums = np.bincount(pairs.block, weights=unit_totals, minlength=n_blocks)
         n_h = stage.sampled[pairs.block_stratum].astype(np.float64)
@@ -113,7 +138,8 @@ def _pairs(stage: Stage, domain: np.ndarray, n_domains: int) -> _Pairs:
     """Aggregation codes of a stage: row -> (domain, unit) pair -> (domain, stratum) block."""
     outside = domain < 0
     sentinel = n_domains * stage.n_units
-    keys = domain * stage.n_units + stage.unit
+    keys = domain * stage.n_units
+    keys += stage.unit  # in place: one fresh array of n rows, not two
     if outside.any():
         keys = np.where(outside, sentinel, keys)
     pair, distinct = compact(keys, sentinel + 1)
@@ -123,7 +149,7 @@ def _pairs(stage: Stage, domain: np.ndarray, n_domains: int) -> _Pairs:
     block, blocks = compact(block_keys, n_domains * stage.n_strata)
     block_domain, block_stratum = np.divmod(blocks, stage.n_strata)
     present = np.bincount(block, minlength=len(blocks)).astype(np.float64)
-    return _Pairs(pair, n_pairs, block, block_domain, block_stratum, present)
+    return _Pairs(pair, n_pairs, pair_domain, block, block_domain, block_stratum, present)
 
 
 def _check_lonely(bound: BoundDesign, s: int, stage: Stage, pairs: _Pairs) -> None:

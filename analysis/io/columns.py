@@ -121,11 +121,11 @@ def _encode_integers(values: np.ndarray, as_bool: bool) -> Coded:
         return Coded(np.zeros(0, dtype=np.int64), ())
     low, high = int(values.min()), int(values.max())
     if high - low <= 4 * len(values) + 1024:
-        shifted = values - low
+        shifted = values - low if low else values
         present = np.bincount(shifted, minlength=high - low + 1) > 0
-        remap = np.cumsum(present) - 1
         levels = (np.flatnonzero(present) + low).tolist()
-        codes = remap[shifted]
+        # values 0..k-1 all present (PSU, stratum and domain numbers often are) are their own codes
+        codes = shifted if low == 0 and len(levels) == len(present) else (np.cumsum(present) - 1)[shifted]
     else:
         uniques, codes = np.unique(values, return_inverse=True)
         levels = uniques.tolist()

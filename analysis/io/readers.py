@@ -163,13 +163,21 @@ def _read_parquet(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.ParquetFile(path).schema_arrow
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
         _check_names(needed, schema.names)
         text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
-        table = pq.ParquetFile(path, read_dictionary=text).read(columns=list(needed))
+        if text:  # text columns are read as dictionaries, which is an option of opening the file
+            file = pq.ParquetFile(path, read_dictionary=text)
+        table = file.read(columns=list(needed))
     except (pa.ArrowInvalid, OSError) as exc:
         raise _unreadable(path, exc) from None
-    return {name: _arrow_column(table.column(name).combine_chunks()) for name in needed}
+    return {name: _arrow_column(_one_array(table.column(name))) for name in needed}
+
+
+def _one_array(column: Any) -> Any:
+    """A chunked column as one array: its only chunk as it is (`combine_chunks` would copy it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _arrow_column(array: Any) -> Column:
