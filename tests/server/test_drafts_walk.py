@@ -177,3 +177,20 @@ def test_dead_ends_offer_a_way_on(client: Any) -> None:
     first = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     assert not BeautifulSoup(first.text, "html.parser").select("button[value=back]")
     assert "page.not_found" not in BeautifulSoup(client.get("/s/women/p/nope").text, "html.parser").get_text()
+
+
+@pytest.mark.parametrize(("name", "overrides"), [
+    ("women", {"age": 17}), ("child", {"age": 9}), ("child", {"age": 18}), ("caregiver", {"carer_age": 15}),
+])
+def test_a_respondent_outside_the_target_age_is_ended_politely_not_told_the_range(
+        name: str, overrides: dict[str, Any], app: Any, client: Any) -> None:
+    survey = app.state.catalog.current[name].survey
+    robot = Robot(client, survey, overrides)
+    final = robot.run()  # the robot fails on any error message, such as "请填写 18–99岁 之间的数"
+    screen = next(p for p in survey.pages if p.end_if and set(overrides) & p.end_if.names)
+    assert robot.visited[-1] == screen.name
+    text = BeautifulSoup(final, "html.parser").select_one("main").get_text()
+    assert screen.end_message and screen.end_message in text and "岁" in screen.end_message
+    row = stored(app, name)[-1]
+    assert row.outcome == "ended" and row.answers == robot.answers
+
