@@ -26,6 +26,7 @@ from surveys.answers import (
     read_page,
     shown_pages,
 )
+from surveys.describe import when_to_answer
 from surveys.kinds import Form, Getlist, to_form
 from surveys.model import Page, Question, Survey
 
@@ -126,11 +127,13 @@ def end_message(survey: Survey, answers: Mapping[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class Item:
-    """A question as rendered: `noscript` when skip logic on this same page hides it for now."""
+    """A question as rendered: `noscript` when skip logic on this same page hides it for now, then
+    `condition` says in words when to answer it (for a respondent with JavaScript off)."""
 
     question: Question
     noscript: bool
     controls: bool
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,8 @@ def page_view(survey: Survey, page: Page, answers: Mapping[str, Any], form: Form
         shown = q.show_if is None or q.show_if(env)
         same_page = q.show_if is not None and bool(q.show_if.names & page.variables)
         if shown or same_page:
-            items.append(Item(q, noscript=not shown, controls=bool(set(q.variables) & controls)))
+            condition = when_to_answer(survey, q.show_if) if not shown and q.show_if is not None else None
+            items.append(Item(q, noscript=not shown, controls=bool(set(q.variables) & controls), condition=condition))
     if form is None:
         form = {}
         for q in page.questions:

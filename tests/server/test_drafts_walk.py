@@ -194,3 +194,11 @@ def test_a_respondent_outside_the_target_age_is_ended_politely_not_told_the_rang
     row = stored(app, name)[-1]
     assert row.outcome == "ended" and row.answers == robot.answers
 
+
+
+def test_without_javascript_a_conditional_question_names_the_answer_it_depends_on(client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
+    note = BeautifulSoup(page.text, "html.parser").select_one("#i-age noscript")
+    assert note is not None
+    assert "如果“您的性别是？”选了“女”，并且“您是否在本县" in note.decode_contents()
+
