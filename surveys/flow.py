@@ -173,9 +173,21 @@ def page_view(survey: Survey, page: Page, answers: Mapping[str, Any], form: Form
         form = {}
         for q in page.questions:
             form.update(to_form(q, dict(answers)))
-    names = [p.name for p in shown_pages(survey, answers)]
-    number = names.index(page.name) + 1 if page.name in names else 1
-    return PageView(page, items, form, errors or {}, number, max(len(names), number))
+    number, total = page_count(survey, page, answers)
+    return PageView(page, items, form, errors or {}, number, total)
+
+
+def page_count(survey: Survey, page: Page, answers: Mapping[str, Any]) -> tuple[int, int]:
+    """"第 n / N 页": n counts the pages asked up to this one; N adds every later page that may still be
+    asked. A later page is left out only when its filter reads nothing from this page on and is false, so
+    walking forward N never grows: it only shrinks when an answer rules a module out."""
+    here = survey.page_index(page.name)
+    number = 1 + sum(1 for p in shown_pages(survey, answers) if survey.page_index(p.name) < here)
+    settled = frozenset(v for p in survey.pages[:here] for v in p.variables)
+    env = make_env(survey, answers)
+    later = [p for p in survey.pages[here + 1:]
+             if p.show_if is None or not p.show_if.names <= settled or p.show_if(env)]
+    return number, number + len(later)
 
 
 def visibility_changes(view: PageView, shown: set[str]) -> list[Item]:

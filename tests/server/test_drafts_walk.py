@@ -202,3 +202,35 @@ def test_without_javascript_a_conditional_question_names_the_answer_it_depends_o
     assert note is not None
     assert "如果“您的性别是？”选了“女”，并且“您是否在本县" in note.decode_contents()
 
+
+
+def page_number(html: str) -> tuple[int, int]:
+    """(n, N) of the page's "第 n / N 页"."""
+    text = BeautifulSoup(html, "html.parser").select_one(".pageno").get_text()
+    n, total = text.removeprefix("第").removesuffix("页").split("/")
+    return int(n), int(total)
+
+
+class CountingRobot(Robot):
+    """Notes each page's "第 n / N 页" as it fills the page."""
+
+    seen: list[tuple[int, int]]
+
+    def fill(self, page_name: str, html: str) -> dict[str, Any]:
+        self.seen = [*getattr(self, "seen", []), page_number(html)]
+        return super().fill(page_name, html)
+
+
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_the_page_total_never_jumps_up_on_a_walk_forward(name: str, app: Any, client: Any) -> None:
+    survey = app.state.catalog.current[name].survey
+    for overrides, outcome in PATHS[name]:
+        client.cookies.clear()
+        robot = CountingRobot(client, survey, overrides)
+        robot.run()
+        seen = robot.seen
+        assert [n for n, _ in seen] == list(range(1, len(seen) + 1)), seen
+        assert all(before >= after for (_, before), (_, after) in zip(seen, seen[1:], strict=False)), seen
+        if outcome == "complete":  # the last page says so (and its button says 提交)
+            assert seen[-1][0] == seen[-1][1], seen
+
