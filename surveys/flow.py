@@ -140,6 +140,7 @@ class Item:
 class PageView:
     """Everything a page template needs."""
 
+    survey: Survey
     page: Page
     items: list[Item]
     form: Form
@@ -174,7 +175,7 @@ def page_view(survey: Survey, page: Page, answers: Mapping[str, Any], form: Form
         for q in page.questions:
             form.update(to_form(q, dict(answers)))
     number, total = page_count(survey, page, answers)
-    return PageView(page, items, form, errors or {}, number, total)
+    return PageView(survey, page, items, form, errors or {}, number, total)
 
 
 def page_count(survey: Survey, page: Page, answers: Mapping[str, Any]) -> tuple[int, int]:

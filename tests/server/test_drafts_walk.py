@@ -145,7 +145,7 @@ def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any
         response = client.post(response.url.path, data=robot.fill(response.url.path.rsplit("/", 1)[1], response.text))
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.select_one(".notice a.exit")["href"] == "/leave"
-    assert {"12338", "12355", "110"} <= {a.get_text() for a in soup.select(".helplines a")}
+    assert [a.get_text() for a in soup.select(".helplines a")] == ["12338", "110"]
     assert "生活" in client.get("/leave").text and "问卷" not in client.get("/leave").text
 
 
@@ -195,13 +195,11 @@ def test_a_respondent_outside_the_target_age_is_ended_politely_not_told_the_rang
     assert row.outcome == "ended" and row.answers == robot.answers
 
 
-
 def test_without_javascript_a_conditional_question_names_the_answer_it_depends_on(client: Any) -> None:
     page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     note = BeautifulSoup(page.text, "html.parser").select_one("#i-age noscript")
     assert note is not None
     assert "如果“您的性别是？”选了“女”，并且“您是否在本县" in note.decode_contents()
-
 
 
 def page_number(html: str) -> tuple[int, int]:
@@ -234,3 +232,21 @@ def test_the_page_total_never_jumps_up_on_a_walk_forward(name: str, app: Any, cl
         if outcome == "complete":  # the last page says so (and its button says 提交)
             assert seen[-1][0] == seen[-1][1], seen
 
+
+# the help lines each thank-you page lists, in order, and how it speaks to the respondent
+HELPLINES = {"women": (["12338", "110"], "您"), "child": (["12355", "110"], "你"),
+             "caregiver": (["12355", "12338", "110"], "您")}
+
+
+@pytest.mark.parametrize("name", sorted(HELPLINES))
+def test_the_thank_you_page_lists_its_own_help_lines_once_and_speaks_to_its_respondent(
+        name: str, app: Any, client: Any) -> None:
+    numbers, pronoun = HELPLINES[name]
+    final = Robot(client, app.state.catalog.current[name].survey, PATHS[name][0][0]).run()
+    main = BeautifulSoup(final, "html.parser").select_one("main")
+    assert [a.get_text() for a in main.select(".helplines a")] == numbers
+    assert [a["href"] for a in main.select(".helplines a")] == [f"tel:{n}" for n in numbers]
+    text = main.get_text()
+    assert all(text.count(n) == 1 for n in ["12338", "12355", "110"] if n in numbers), text
+    assert not any(n in text for n in ["12338", "12355"] if n not in numbers), text
+    assert pronoun in text and ("您" not in text if pronoun == "你" else True), text
