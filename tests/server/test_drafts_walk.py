@@ -250,3 +250,27 @@ def test_the_thank_you_page_lists_its_own_help_lines_once_and_speaks_to_its_resp
     assert all(text.count(n) == 1 for n in ["12338", "12355", "110"] if n in numbers), text
     assert not any(n in text for n in ["12338", "12355"] if n not in numbers), text
     assert pronoun in text and ("您" not in text if pronoun == "你" else True), text
+
+
+@pytest.mark.parametrize("how", ["query", "link", "start"])
+def test_an_unknown_village_code_explains_and_offers_the_village_picker(how: str, client: Any) -> None:
+    if how == "query":
+        page = client.get("/s/women?v=999")
+    elif how == "link":
+        page = client.get("/s/women/999")
+    else:
+        page = client.post("/s/women/start", data={"village": "999", "csrf": browser_csrf(client)})
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert page.status_code == 404
+    message = soup.select_one("main .error[role=alert]").get_text()
+    assert "999" in message and "请在下面选择您所在的村（社区）" in message
+    form = soup.select_one("form[action='/s/women/start']")
+    assert form.select_one(f"select#village option[value='{VILLAGE}']") is not None
+    assert form.select_one("input[name=csrf]")["value"] and "village.not_found" not in soup.get_text()
+    assert client.cookies.get("cs_women") is None  # no draft was started
+
+
+def test_a_known_village_code_in_the_query_names_her_village(client: Any) -> None:
+    soup = BeautifulSoup(client.get(f"/s/women?v={VILLAGE}").text, "html.parser")
+    assert soup.select_one(f"form input[type=hidden][name=village][value='{VILLAGE}']") is not None
+    assert soup.select_one("select#village") is None and soup.select_one(".error") is None
