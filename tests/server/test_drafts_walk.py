@@ -274,3 +274,25 @@ def test_a_known_village_code_in_the_query_names_her_village(client: Any) -> Non
     soup = BeautifulSoup(client.get(f"/s/women?v={VILLAGE}").text, "html.parser")
     assert soup.select_one(f"form input[type=hidden][name=village][value='{VILLAGE}']") is not None
     assert soup.select_one("select#village") is None and soup.select_one(".error") is None
+
+
+def test_respondent_error_pages_keep_the_code_out_of_sight_and_the_api_keeps_it(client: Any) -> None:
+    from bs4 import Comment
+
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
+    pages = {
+        "not_found": client.get("/no/such/page"),
+        "survey.not_found": client.get("/s/nosuch"),
+        "request.form_expired": client.post(page.url.path, data={"csrf": "forged", "nav": "next"}),
+        "method_not_allowed": client.delete("/s/women"),
+    }
+    for code, response in pages.items():
+        soup = BeautifulSoup(response.text, "html.parser")
+        assert response.status_code >= 400 and soup.select_one("main h1") is not None, code
+        assert code not in soup.get_text() and "错误代码" not in soup.get_text(), code  # not shown to her
+        assert any(code in c for c in soup.find_all(string=lambda s: isinstance(s, Comment))), code  # for support
+    api = client.get("/api/v1/surveys/nosuch")
+    assert api.json()["code"] == "survey.not_found"
+    assert client.head("/").status_code == 200
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 204 and not favicon.content
