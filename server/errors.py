@@ -27,7 +27,7 @@ class P(Catalogue):
     NOT_FOUND = ("not_found", 404, "页面不存在。请检查链接是否完整。")
     SURVEY_NOT_FOUND = ("survey.not_found", 404, "找不到问卷“{survey}”。请检查链接，或回到首页选择问卷。")
     VERSION_NOT_FOUND = ("survey.version_not_found", 422, "问卷“{survey}”没有第 {version} 版。")
-    VILLAGE_NOT_FOUND = ("village.not_found", 404, "村（社区）代码“{village}”不存在，请检查链接或重新选择。")
+    VILLAGE_NOT_FOUND = ("village.not_found", 404, "没有找到村（社区）代码“{village}”，链接可能不完整。请在下面选择您所在的村（社区），再开始填写。")
     VILLAGE_UNKNOWN = ("response.village_unknown", 422, "村（社区）代码“{village}”不存在。请检查村（社区）代码。")
     PAGE_NOT_FOUND = ("page.not_found", 404, "问卷中没有这一页，请从头开始或用恢复码继续。")
     RESUME_CODE_INVALID = ("draft.resume_code_invalid", 404, "恢复码“{resume_code}”无效，或这份问卷已经提交。请检查后重新输入。")

@@ -21,7 +21,7 @@ from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, 
 from surveys.expr import Condition, compile_condition
 from surveys.frame import META_NAMES, WEIGHTS
 from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
-from surveys.model import Choice, Constraint, FrameMap, Page, Question, Row, Special, Survey
+from surveys.model import Choice, Constraint, FrameMap, Helpline, Page, Question, Row, Special, Survey
 from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
 
@@ -69,6 +69,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
     _check_names(ctx)
     pages = tuple(_compile_page(ctx, p) for p in raw.pages)
     frame = _compile_frame(ctx, pages)
+    helplines = _helplines(ctx, any(p.sensitive for p in pages))
     if ctx.problems:
         raise DefinitionInvalid(ctx.problems)
     specials = tuple(Special(k, s.code, s.label) for k, s in raw.special_codes.items())
@@ -77,6 +78,8 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
         sha256=hashlib.sha256(data).hexdigest(), source=text, organiser=raw.organiser,
         audience=raw.audience, minutes=raw.minutes, intro=raw.intro, thanks=raw.thanks, specials=specials,
         frame=frame,
+        pronoun=raw.pronoun, helplines=helplines,
+        helplines_intro=raw.helplines_intro or f"如果{raw.pronoun}或身边的人需要帮助：",
     )
     survey._by_var.update({v: q for q in survey.questions() for v in q.variables})
     survey._specials.update({v: q.special_codes for q in survey.questions() for v in q.variables if q.special})
@@ -137,7 +140,7 @@ def _schema_problem(file: str, loaded: Any, err: Any) -> Finding:
         return finding(DefErr.MISSING_KEY, file, where, key=key)
     if err["type"] == "extra_forbidden":
         return finding(DefErr.UNKNOWN_KEY, file, where, key=key, hint=did_you_mean(key, _allowed_keys(loc)))
-    if err["type"] == "string_pattern_mismatch":
+    if err["type"] == "string_pattern_mismatch" and key == "name":
         return finding(DefErr.BAD_NAME, file, where, value=err.get("input"))
     return finding(DefErr.BAD_VALUE, file, where, key=key, expected=validation_message(err))
 
@@ -182,6 +185,22 @@ def _check_names(ctx: _Ctx) -> None:
             for var in [q.name] + [r.name for r in q.rows or []]:
                 ctx.order.setdefault(var, position)
                 ctx.kind_of.setdefault(var, ROW_KIND if var != q.name else KINDS.get(q.kind))
+
+
+def _helplines(ctx: _Ctx, sensitive: bool) -> tuple[Helpline, ...]:
+    """The help lines, each once; a questionnaire with a sensitive module must offer some, and the
+    thank-you text must not repeat them (the page lists them under it)."""
+    lines: list[Helpline] = []
+    for raw in ctx.raw.helplines:
+        if raw.number in {h.number for h in lines}:
+            ctx.add(DefErr.DUPLICATE_HELPLINE, "helplines", number=raw.number)
+            continue
+        lines.append(Helpline(raw.number, raw.label))
+        if raw.number in ctx.raw.thanks:
+            ctx.add(DefErr.THANKS_REPEATS_HELPLINE, "thanks", number=raw.number)
+    if sensitive and not lines:
+        ctx.add(DefErr.SENSITIVE_WITHOUT_HELPLINES, "helplines")
+    return tuple(lines)
 
 
 def _compile_page(ctx: _Ctx, page: RawPage) -> Page:

@@ -56,6 +56,9 @@ class DefErr(Catalogue):
     FRAME_KIND = ("D41", CHECK_FAILED, "frame.{key} 的问题 `{ref}` 是{kind}题，应为{expected}题。")
     FRAME_SEX_CODES = ("D42", CHECK_FAILED, "frame.sex.codes 应把问题 `{ref}` 的选项代码对应到 F 或 M：{detail}")
     CONSTRAINT_QUESTION = ("D29", CHECK_FAILED, "constraints.question 引用了 `{ref}`，它不是本页的问题{hint}")
+    DUPLICATE_HELPLINE = ("D30", CHECK_FAILED, "求助热线 {number} 重复出现，请只列一次。")
+    SENSITIVE_WITHOUT_HELPLINES = ("D31", CHECK_FAILED, "敏感模块之后要列出求助热线：请在顶层 `helplines` 中列出，例如 {{number: \"110\", label: 遇到危险请立即报警}}。")
+    THANKS_REPEATS_HELPLINE = ("D32", CHECK_FAILED, "感谢语 `thanks` 里写了热线 {number}，它已在 `helplines` 中列出、会显示在感谢页上：请从感谢语中删去，避免重复。")
 
 
 class ExprErr(Catalogue):

@@ -26,6 +26,7 @@ from surveys.answers import (
     read_page,
     shown_pages,
 )
+from surveys.describe import when_to_answer
 from surveys.kinds import Form, Getlist, to_form
 from surveys.model import Page, Question, Survey
 
@@ -126,17 +127,20 @@ def end_message(survey: Survey, answers: Mapping[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class Item:
-    """A question as rendered: `noscript` when skip logic on this same page hides it for now."""
+    """A question as rendered: `noscript` when skip logic on this same page hides it for now, then
+    `condition` says in words when to answer it (for a respondent with JavaScript off)."""
 
     question: Question
     noscript: bool
     controls: bool
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
 class PageView:
     """Everything a page template needs."""
 
+    survey: Survey
     page: Page
     items: list[Item]
     form: Form
@@ -164,14 +168,27 @@ def page_view(survey: Survey, page: Page, answers: Mapping[str, Any], form: Form
         shown = q.show_if is None or q.show_if(env)
         same_page = q.show_if is not None and bool(q.show_if.names & page.variables)
         if shown or same_page:
-            items.append(Item(q, noscript=not shown, controls=bool(set(q.variables) & controls)))
+            condition = when_to_answer(survey, q.show_if) if not shown and q.show_if is not None else None
+            items.append(Item(q, noscript=not shown, controls=bool(set(q.variables) & controls), condition=condition))
     if form is None:
         form = {}
         for q in page.questions:
             form.update(to_form(q, dict(answers)))
-    names = [p.name for p in shown_pages(survey, answers)]
-    number = names.index(page.name) + 1 if page.name in names else 1
-    return PageView(page, items, form, errors or {}, number, max(len(names), number))
+    number, total = page_count(survey, page, answers)
+    return PageView(survey, page, items, form, errors or {}, number, total)
+
+
+def page_count(survey: Survey, page: Page, answers: Mapping[str, Any]) -> tuple[int, int]:
+    """"第 n / N 页": n counts the pages asked up to this one; N adds every later page that may still be
+    asked. A later page is left out only when its filter reads nothing from this page on and is false, so
+    walking forward N never grows: it only shrinks when an answer rules a module out."""
+    here = survey.page_index(page.name)
+    number = 1 + sum(1 for p in shown_pages(survey, answers) if survey.page_index(p.name) < here)
+    settled = frozenset(v for p in survey.pages[:here] for v in p.variables)
+    env = make_env(survey, answers)
+    later = [p for p in survey.pages[here + 1:]
+             if p.show_if is None or not p.show_if.names <= settled or p.show_if(env)]
+    return number, number + len(later)
 
 
 def visibility_changes(view: PageView, shown: set[str]) -> list[Item]:

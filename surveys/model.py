@@ -31,6 +31,14 @@ class Special:
 
 
 @dataclass(frozen=True)
+class Helpline:
+    """A help line offered after sensitive modules and on the thank-you page (`tel:` link)."""
+
+    number: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Row:
     """One row of a Likert matrix; each row is a variable of its own."""
 
@@ -134,6 +142,9 @@ class Survey:
     minutes: int | None = None
     intro: str = ""
     thanks: str = ""
+    pronoun: str = "您"  # how the pages address the respondent: 您, or 你 for children
+    helplines: tuple[Helpline, ...] = ()
+    helplines_intro: str = ""
     specials: tuple[Special, ...] = ()
     frame: FrameMap = FrameMap()
     _by_var: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)

@@ -6,7 +6,9 @@ compiler's job. Unknown keys are rejected so that a typo never silently drops a 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -85,6 +87,17 @@ class RawFrame(_Strict):
     age: str | None = None  # an integer question holding the age in completed years
 
 
+class RawHelpline(_Strict):
+    number: str = Field(pattern=r"^[0-9]{3,12}$")
+    label: str
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _digits(cls, value: object) -> object:
+        """`number: 110` in YAML is an int; the number is kept as the digits dialled."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class RawSurvey(_Strict):
     name: str = Field(pattern=NAME)
     title: str
@@ -94,6 +107,9 @@ class RawSurvey(_Strict):
     minutes: int | None = Field(default=None, ge=1)
     intro: str = ""
     thanks: str = ""
+    pronoun: Literal["您", "你"] = "您"
+    helplines: list[RawHelpline] = []
+    helplines_intro: str | None = None
     special_codes: dict[str, RawSpecial] = {}
     choice_lists: dict[str, list[RawChoice]] = {}
     frame: RawFrame | None = None

@@ -70,8 +70,11 @@ def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft |
 
 
 @router.get("/s/{survey}", name="intro")
-def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep) -> Response:
-    return _intro(request, session, pub, draft, None)
+def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, v: str = "") -> Response:
+    """The introduction; `?v=<village code>` names her village as the village link does."""
+    if v and units.find_village(session, v) is None:  # the introduction with the village list instead
+        return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=v[:20]))
+    return _intro(request, session, pub, draft, v or None)
 
 
 @router.post("/s/{survey}/start", name="start")
@@ -80,8 +83,8 @@ def start(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
     if not browser_token_valid(request, csrf):  # the introduction again, with a fresh token: tap once more
         known = units.find_village(session, village) is not None
         return _intro(request, session, pub, draft, village if known else None, Problem(P.FORM_RETRY))
-    if units.find_village(session, village) is None:
-        raise Problem(P.VILLAGE_NOT_FOUND, village=village[:20])
+    if units.find_village(session, village) is None:  # the introduction again, to pick her village
+        return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=village[:20]))
     ratelimit.count(request, session, "start")
     _purge_now_and_then(request, session)
     first = flow.first_page(pub.survey)
@@ -208,9 +211,9 @@ def refresh(request: Request, catalog: CatalogDep, pub: SurveyDep, draft: DraftD
     return render(request, "partials/refresh.html", {"view": view, "changed": changed, "survey_name": draft.survey})
 
 
-def _resume_form(request: Request, problem: Problem | None = None) -> Response:
+def _resume_form(request: Request, problem: Problem | None = None, typed: str = "") -> Response:
     token, new = browser_token(request)
-    response = render(request, "resume.html", {"problem": problem, "form_csrf": token},
+    response = render(request, "resume.html", {"problem": problem, "form_csrf": token, "typed": typed},
                       status_code=problem.status if problem else 200)
     return keep_browser_secret(request, response, new)
 
@@ -223,13 +226,14 @@ def resume_form(request: Request) -> Response:
 @router.post("/resume", name="resume")
 def resume(request: Request, session: SessionDep, catalog: CatalogDep,
            resume_code: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    typed = resume_code.strip()[:20]
     if not browser_token_valid(request, csrf):
-        return _resume_form(request, Problem(P.FORM_RETRY))
+        return _resume_form(request, Problem(P.FORM_RETRY), typed)
     ratelimit.check_locked(request, session, "resume")  # guessing codes: locked out for the window
     draft = drafts.draft_by_code(session, resume_code, request.app.state.settings.draft_days)
     if draft is None:  # the form again, with the message, so she can retype
         ratelimit.count(request, session, "resume")
-        return _resume_form(request, Problem(P.RESUME_CODE_INVALID, resume_code=resume_code.strip()[:20]))
+        return _resume_form(request, Problem(P.RESUME_CODE_INVALID, resume_code=typed), typed)
     page = draft.page or getattr(flow.first_page(_draft_survey(catalog, draft).survey), "name", None)
     response = (_see(request, "show_page", survey=draft.survey, page=page) if page
                 else _see(request, "intro", survey=draft.survey))

@@ -137,6 +137,7 @@ class Kind:
     missing: AnswerErr = AnswerErr.REQUIRED
     special_below_min: bool = False  # special codes must lie below `min` (numbers)
     codes: bool = False              # answers are choice codes (value labels are its choices)
+    unit: str = ""                   # unit of the stored number when the definition names none
 
 
 def _k(name: str, label: str, keys: str, needs: str, **kw: Any) -> Kind:
@@ -166,7 +167,7 @@ KINDS: dict[str, Kind] = {
            check=c.check_decimal, export=_export_plain, special_below_min=True),
         _k("duration", "时长", "max", "", bounds=c.number_bounds, dtype="Int64", macro="duration", control="numeric",
            uses=_ANY, variables=_own, from_form=f.form_duration, to_form=f.duration_form, check=c.check_duration,
-           export=_export_plain),
+           export=_export_plain, unit="分钟"),
         _k("date", "日期", "min max", "", bounds=c.date_bounds, dtype="string", macro="date", control="date", uses=_ANY,
            variables=_own, from_form=f.form_text, to_form=f.plain_form, check=c.check_date, export=_export_plain),
         _k("text", "文字", "max_length", "", bounds=c.no_bounds, dtype="string", macro="text", control="textarea",

@@ -13,6 +13,9 @@ from surveys.kinds import to_form
 from surveys.model import Question, Survey
 
 VILLAGE = "149901001205"
+# Answers that keep a respondent inside each questionnaire's target group (the age screens accept any
+# plausible age and end the interview politely outside it), unless a test overrides them.
+ELIGIBLE: dict[str, dict[str, Any]] = {"women": {"age": 18}, "child": {"age": 10}, "caregiver": {"carer_age": 16}}
 
 
 def browser_csrf(client: Any) -> str:
@@ -46,7 +49,7 @@ def default_answer(q: Question) -> Any:
 class Robot:
     def __init__(self, client: Any, survey: Survey, overrides: dict[str, Any] | None = None):
         self.client, self.survey = client, survey
-        self.overrides = overrides or {}
+        self.overrides = {**ELIGIBLE.get(survey.name, {}), **(overrides or {})}
         self.answers: dict[str, Any] = {}
         self.visited: list[str] = []
 
@@ -88,7 +91,7 @@ def complete_answers(survey: Survey, overrides: dict[str, Any] | None = None) ->
     """A whole valid response (as the JSON API takes it), following the skip logic."""
     from surveys.answers import ends_after, page_shown
 
-    overrides = overrides or {}
+    overrides = {**ELIGIBLE.get(survey.name, {}), **(overrides or {})}
     answers: dict[str, Any] = {}
     for page in survey.pages:
         if not page_shown(survey, page, answers):

@@ -122,3 +122,37 @@ def test_quick_exit_cannot_be_undone_with_back(app: Any, live_url: str, phone: A
     phone.wait_for_load_state("load")
     assert "/p_safe" not in phone.url and phone.locator("input[name=bullied_school]").count() == 0
     assert phone.url.endswith("/s/child")  # the introduction: the draft is no longer on this phone
+
+
+RANK_TEXT_LINES = """label => {
+    // the lines of the label's own text ("第 1 位"), outside its select
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    const tops = new Set();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.textContent.trim() || node.parentElement.closest('select')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const r of range.getClientRects()) tops.add(Math.round(r.top));
+    }
+    return tops.size;
+}"""
+
+
+def test_the_ranking_question_fits_its_card_at_360_px(app: Any, live_url: str, phone: Any) -> None:
+    robot = Robot(None, app.state.catalog.current["child"].survey)
+    phone.goto(f"{live_url}/s/child/{VILLAGE}")
+    phone.get_by_role("button", name="同意并开始填写").click()
+    phone.wait_for_url("**/p/p_guardian")
+    while not phone.url.endswith("/p_wishes"):
+        name = phone.url.rsplit("/", 1)[1]
+        fill_in_browser(phone, robot.fill(name, phone.content()))
+        phone.locator("button[value=next]").click()
+        phone.wait_for_function("name => !location.pathname.endsWith('/' + name)", arg=name)
+    labels = phone.locator("#q-wishes label.rank")
+    assert labels.count() == 3
+    assert labels.evaluate_all(f"labels => labels.map({RANK_TEXT_LINES})") == [1, 1, 1]  # "第 1 位" on one line
+    card = phone.locator("#q-wishes").bounding_box()
+    for box in phone.locator("#q-wishes label.rank select").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().right)"):
+        assert box <= card["x"] + card["width"] + 0.5  # the select stays inside its card
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360

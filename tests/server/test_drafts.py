@@ -269,3 +269,17 @@ def test_expired_drafts_are_deleted_when_the_server_starts(make_settings: Any) -
         kept = list(session.exec(select(Draft.id)))
     assert len(kept) == 1 and old not in kept
     again.state.engine.dispose()
+
+
+def test_a_wrong_resume_code_offers_the_box_again_with_what_she_typed(app: Any, client: Any) -> None:
+    code = resume_code(first_page(client).text).replace("-", "")
+    with TestClient(app) as phone:
+        wrong = phone.post("/resume", data={"resume_code": " k7m4-q2xq ", "csrf": browser_csrf(phone)})
+        soup = BeautifulSoup(wrong.text, "html.parser")
+        assert wrong.status_code == 404 and "k7m4-q2xq" in soup.select_one(".error").get_text()
+        box = soup.select_one("form[action='/resume'] input[name=resume_code]")
+        assert box["value"] == "k7m4-q2xq" and box.has_attr("autofocus")
+        assert "draft.resume_code_invalid" not in soup.get_text()  # the code is for support, not for her
+        typed = " ".join([code[:4].lower(), "-", "".join(chr(ord(ch) + 0xFEE0) for ch in code[4:])])  # "k7m4 - Ｑ２ＸＰ"
+        resumed = phone.post("/resume", data={"resume_code": typed, "csrf": browser_csrf(phone)})
+        assert resumed.url.path == "/s/women/p/p_screen"

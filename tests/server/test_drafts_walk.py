@@ -145,7 +145,7 @@ def test_sensitive_module_offers_quick_exit_and_help_lines(app: Any, client: Any
         response = client.post(response.url.path, data=robot.fill(response.url.path.rsplit("/", 1)[1], response.text))
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.select_one(".notice a.exit")["href"] == "/leave"
-    assert {"12338", "12355", "110"} <= {a.get_text() for a in soup.select(".helplines a")}
+    assert [a.get_text() for a in soup.select(".helplines a")] == ["12338", "110"]
     assert "生活" in client.get("/leave").text and "问卷" not in client.get("/leave").text
 
 
@@ -177,3 +177,122 @@ def test_dead_ends_offer_a_way_on(client: Any) -> None:
     first = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
     assert not BeautifulSoup(first.text, "html.parser").select("button[value=back]")
     assert "page.not_found" not in BeautifulSoup(client.get("/s/women/p/nope").text, "html.parser").get_text()
+
+
+@pytest.mark.parametrize(("name", "overrides"), [
+    ("women", {"age": 17}), ("child", {"age": 9}), ("child", {"age": 18}), ("caregiver", {"carer_age": 15}),
+])
+def test_a_respondent_outside_the_target_age_is_ended_politely_not_told_the_range(
+        name: str, overrides: dict[str, Any], app: Any, client: Any) -> None:
+    survey = app.state.catalog.current[name].survey
+    robot = Robot(client, survey, overrides)
+    final = robot.run()  # the robot fails on any error message, such as "请填写 18–99岁 之间的数"
+    screen = next(p for p in survey.pages if p.end_if and set(overrides) & p.end_if.names)
+    assert robot.visited[-1] == screen.name
+    text = BeautifulSoup(final, "html.parser").select_one("main").get_text()
+    assert screen.end_message and screen.end_message in text and "岁" in screen.end_message
+    row = stored(app, name)[-1]
+    assert row.outcome == "ended" and row.answers == robot.answers
+
+
+def test_without_javascript_a_conditional_question_names_the_answer_it_depends_on(client: Any) -> None:
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
+    note = BeautifulSoup(page.text, "html.parser").select_one("#i-age noscript")
+    assert note is not None
+    assert "如果“您的性别是？”选了“女”，并且“您是否在本县" in note.decode_contents()
+
+
+def page_number(html: str) -> tuple[int, int]:
+    """(n, N) of the page's "第 n / N 页"."""
+    text = BeautifulSoup(html, "html.parser").select_one(".pageno").get_text()
+    n, total = text.removeprefix("第").removesuffix("页").split("/")
+    return int(n), int(total)
+
+
+class CountingRobot(Robot):
+    """Notes each page's "第 n / N 页" as it fills the page."""
+
+    seen: list[tuple[int, int]]
+
+    def fill(self, page_name: str, html: str) -> dict[str, Any]:
+        self.seen = [*getattr(self, "seen", []), page_number(html)]
+        return super().fill(page_name, html)
+
+
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_the_page_total_never_jumps_up_on_a_walk_forward(name: str, app: Any, client: Any) -> None:
+    survey = app.state.catalog.current[name].survey
+    for overrides, outcome in PATHS[name]:
+        client.cookies.clear()
+        robot = CountingRobot(client, survey, overrides)
+        robot.run()
+        seen = robot.seen
+        assert [n for n, _ in seen] == list(range(1, len(seen) + 1)), seen
+        assert all(before >= after for (_, before), (_, after) in zip(seen, seen[1:], strict=False)), seen
+        if outcome == "complete":  # the last page says so (and its button says 提交)
+            assert seen[-1][0] == seen[-1][1], seen
+
+
+# the help lines each thank-you page lists, in order, and how it speaks to the respondent
+HELPLINES = {"women": (["12338", "110"], "您"), "child": (["12355", "110"], "你"),
+             "caregiver": (["12355", "12338", "110"], "您")}
+
+
+@pytest.mark.parametrize("name", sorted(HELPLINES))
+def test_the_thank_you_page_lists_its_own_help_lines_once_and_speaks_to_its_respondent(
+        name: str, app: Any, client: Any) -> None:
+    numbers, pronoun = HELPLINES[name]
+    final = Robot(client, app.state.catalog.current[name].survey, PATHS[name][0][0]).run()
+    main = BeautifulSoup(final, "html.parser").select_one("main")
+    assert [a.get_text() for a in main.select(".helplines a")] == numbers
+    assert [a["href"] for a in main.select(".helplines a")] == [f"tel:{n}" for n in numbers]
+    text = main.get_text()
+    assert all(text.count(n) == 1 for n in ["12338", "12355", "110"] if n in numbers), text
+    assert not any(n in text for n in ["12338", "12355"] if n not in numbers), text
+    assert pronoun in text and ("您" not in text if pronoun == "你" else True), text
+
+
+@pytest.mark.parametrize("how", ["query", "link", "start"])
+def test_an_unknown_village_code_explains_and_offers_the_village_picker(how: str, client: Any) -> None:
+    if how == "query":
+        page = client.get("/s/women?v=999")
+    elif how == "link":
+        page = client.get("/s/women/999")
+    else:
+        page = client.post("/s/women/start", data={"village": "999", "csrf": browser_csrf(client)})
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert page.status_code == 404
+    message = soup.select_one("main .error[role=alert]").get_text()
+    assert "999" in message and "请在下面选择您所在的村（社区）" in message
+    form = soup.select_one("form[action='/s/women/start']")
+    assert form.select_one(f"select#village option[value='{VILLAGE}']") is not None
+    assert form.select_one("input[name=csrf]")["value"] and "village.not_found" not in soup.get_text()
+    assert client.cookies.get("cs_women") is None  # no draft was started
+
+
+def test_a_known_village_code_in_the_query_names_her_village(client: Any) -> None:
+    soup = BeautifulSoup(client.get(f"/s/women?v={VILLAGE}").text, "html.parser")
+    assert soup.select_one(f"form input[type=hidden][name=village][value='{VILLAGE}']") is not None
+    assert soup.select_one("select#village") is None and soup.select_one(".error") is None
+
+
+def test_respondent_error_pages_keep_the_code_out_of_sight_and_the_api_keeps_it(client: Any) -> None:
+    from bs4 import Comment
+
+    page = client.post("/s/women/start", data={"village": VILLAGE, "csrf": browser_csrf(client)})
+    pages = {
+        "not_found": client.get("/no/such/page"),
+        "survey.not_found": client.get("/s/nosuch"),
+        "request.form_expired": client.post(page.url.path, data={"csrf": "forged", "nav": "next"}),
+        "method_not_allowed": client.delete("/s/women"),
+    }
+    for code, response in pages.items():
+        soup = BeautifulSoup(response.text, "html.parser")
+        assert response.status_code >= 400 and soup.select_one("main h1") is not None, code
+        assert code not in soup.get_text() and "错误代码" not in soup.get_text(), code  # not shown to her
+        assert any(code in c for c in soup.find_all(string=lambda s: isinstance(s, Comment))), code  # for support
+    api = client.get("/api/v1/surveys/nosuch")
+    assert api.json()["code"] == "survey.not_found"
+    assert client.head("/").status_code == 200
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 204 and not favicon.content

@@ -133,3 +133,30 @@ def test_check_is_a_real_command_with_exit_status(tmp_path: Path) -> None:
 def test_missing_path_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "/nonexistent/x.yaml"]) == 2
     assert "[check.path_missing]" in capsys.readouterr().err
+
+
+HELPLINES = '[{number: "12338", label: 妇女维权公益服务热线}, {number: 110, label: 遇到危险请立即报警}]'
+
+
+@pytest.mark.parametrize(("top", "error"), [
+    ('helplines: [{number: "110", label: 报警}, {number: 110, label: 报警}]\n', DefErr.DUPLICATE_HELPLINE),
+    (f"helplines: {HELPLINES}\nthanks: 谢谢！需要帮助请拨打 12338。\n", DefErr.THANKS_REPEATS_HELPLINE),
+    ('helplines: [{number: "12-338", label: 热线}]\n', DefErr.BAD_VALUE),
+    ("pronoun: 妳\n", DefErr.BAD_VALUE),
+    ("", DefErr.SENSITIVE_WITHOUT_HELPLINES),
+])
+def test_help_lines_and_the_pronoun_are_checked(top: str, error: DefErr) -> None:
+    text = (FIXTURES / "valid_base.yaml").read_text(encoding="utf-8").replace("special_codes:", top + "special_codes:", 1)
+    text += ("  - name: extra\n    title: 附加\n    sensitive: true\n    questions:\n"
+             "      - {name: q20, kind: integer, label: 甲, required: false}\n")
+    with pytest.raises(DefinitionInvalid) as info:
+        compile_text(text.encode(), "inline.yaml")
+    assert [f.error for f in info.value.findings] == [error]
+
+
+def test_help_lines_compile_in_order_with_the_pronoun_and_their_intro() -> None:
+    text = (FIXTURES / "valid_base.yaml").read_text(encoding="utf-8").replace(
+        "special_codes:", f"pronoun: 你\nhelplines: {HELPLINES}\nspecial_codes:", 1)
+    survey = compile_text(text.encode(), "inline.yaml")
+    assert [(h.number, h.label) for h in survey.helplines] == [("12338", "妇女维权公益服务热线"), ("110", "遇到危险请立即报警")]
+    assert survey.pronoun == "你" and survey.helplines_intro == "如果你或身边的人需要帮助："
