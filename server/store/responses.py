@@ -13,10 +13,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlalchemy import JSON, Column, UniqueConstraint, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.errors import P
 from server.store import audit, utcnow
@@ -153,6 +153,16 @@ def count_responses(session: Session, survey: str | None = None) -> int:
     if survey is not None:
         query = query.where(Response.survey == survey)
     return int(session.exec(query).one())
+
+
+def count_by_version(session: Session, under: list[str]) -> dict[int, int]:
+    """Responses by version id, of villages whose code starts with one of the prefixes `under`
+    (a caller's subtrees, `server.unitcodes.prefix`); none when `under` is empty."""
+    if not under:
+        return {}
+    query = (select(Response.version_id, func.count()).where(or_(*(col(Response.village).startswith(p) for p in under)))
+             .group_by(Response.version_id))
+    return {version_id: int(n) for version_id, n in session.exec(query)}
 
 
 def iter_responses(session: Session, survey: str) -> Iterator[Response]:
