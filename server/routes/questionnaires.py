@@ -13,12 +13,14 @@ and then applied to this process's catalogue; other processes pick it up on thei
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import AsyncIterator
 from itertools import groupby
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import UploadFile
 
 from server import catalog as catalogue
 from server import posters, signin
@@ -101,6 +103,18 @@ def survey_preview(request: Request, caller: AdminDep, catalog: CatalogDep, pub:
         "state": catalog.state(pub.survey.name)})
 
 
+async def uploaded_definition(request: Request) -> AsyncIterator[UploadFile | None]:
+    """The posted definition file. Read before the caller is checked (as FastAPI reads any form first),
+    so that its spooled file is closed whatever the answer; a body over the server's limit is
+    `request.too_large` (413) while it streams in."""
+    form = await request.form(max_files=1, max_fields=4)
+    try:
+        item = form.get("definition")
+        yield item if isinstance(item, UploadFile) else None
+    finally:
+        await form.close()
+
+
 def _read_definition(definition: UploadFile | None) -> tuple[bytes, str]:
     """The uploaded bytes and file name, bounded in size and checked to be UTF-8 text."""
     if definition is None or not definition.filename:
@@ -120,8 +134,8 @@ def _read_definition(definition: UploadFile | None) -> tuple[bytes, str]:
 
 
 @router.post("/console/surveys/publish", name="survey_publish")
-def survey_publish(request: Request, caller: AdminDep, session: SessionDep, catalog: CatalogDep,
-                   definition: Annotated[UploadFile | None, File()] = None) -> Response:
+def survey_publish(request: Request, definition: Annotated[UploadFile | None, Depends(uploaded_definition)],
+                   caller: AdminDep, session: SessionDep, catalog: CatalogDep) -> Response:
     """Compile and check an uploaded definition; store it as a new version only when it is sound."""
     _require_county_wide(session, caller)
     try:
