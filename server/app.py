@@ -24,7 +24,7 @@ from server.db import make_engine, migrate
 from server.errors import HANDLERS
 from server.limits import BodyLimit
 from server.render import STATIC, make_templates
-from server.routes import console, console_api, docs, drafts, health, home, responses, versions
+from server.routes import console, console_api, docs, drafts, health, home, questionnaires, responses, versions
 from server.security import SecurityHeaders
 from server.settings import Settings
 from server.startup_errors import StartErr
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, console_api.router, docs.router,
-                   health.router, console.router):
+                   health.router, console.router, questionnaires.router):
         app.include_router(router)
     apidoc.with_published_names(app)
     return app

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from server.catalog import Catalog, Published
+from server.catalog import REFRESH_SECONDS, Catalog, Published, refresh
 from server.errors import P
 from server.limits import FORM_FIELDS, FORM_PART_BYTES
 from server.store import drafts
@@ -47,7 +47,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 async def get_catalog(request: Request) -> Catalog:
-    return request.app.state.catalog
+    """The app's catalogue, refreshed from the database at most every `REFRESH_SECONDS` (on the app's
+    clock): versions published and questionnaires closed by another process arrive that way. The
+    refresh runs in a thread for the one request that finds the catalogue stale; every other request
+    stays on the event loop and reads no table."""
+    state = request.app.state
+    catalog: Catalog = state.catalog
+    now = state.clock()
+    if now - catalog.checked_at >= REFRESH_SECONDS or now < catalog.checked_at:
+        catalog.checked_at = now  # before the await: concurrent requests do not refresh too
+
+        def _refresh() -> None:
+            with Session(state.engine) as session:
+                refresh(session, catalog)
+
+        await anyio.to_thread.run_sync(_refresh)
+    return catalog
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -63,6 +78,19 @@ async def get_survey(survey: str, catalog: CatalogDep) -> Published:
 
 
 SurveyDep = Annotated[Published, Depends(get_survey)]
+
+
+async def get_open_survey(pub: SurveyDep, catalog: CatalogDep) -> Published:
+    """The current version of a questionnaire that the office keeps open for responses; a closed one
+    is `survey.closed` (a polite page for people, the problem for the API)."""
+    state = catalog.state(pub.survey.name)
+    if not state.is_open:
+        raise Problem(P.SURVEY_CLOSED, details={"contact": state.contact} if state.contact else {},
+                      title=pub.survey.title)
+    return pub
+
+
+OpenSurveyDep = Annotated[Published, Depends(get_open_survey)]
 
 
 DRAFT_COOKIE_PREFIX = "cs_"

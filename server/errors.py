@@ -26,6 +26,7 @@ class P(Catalogue):
 
     NOT_FOUND = ("not_found", 404, "页面不存在。请检查链接是否完整。")
     SURVEY_NOT_FOUND = ("survey.not_found", 404, "找不到问卷“{survey}”。请检查链接，或回到首页选择问卷。")
+    SURVEY_CLOSED = ("survey.closed", 410, "问卷“{title}”已结束收集，不再接收新的答卷。感谢您的关注和支持！")
     VERSION_NOT_FOUND = ("survey.version_not_found", 422, "问卷“{survey}”没有第 {version} 版。")
     VILLAGE_NOT_FOUND = ("village.not_found", 404, "没有找到村（社区）代码“{village}”，链接可能不完整。请在下面选择您所在的村（社区），再开始填写。")
     VILLAGE_UNKNOWN = ("response.village_unknown", 422, "村（社区）代码“{village}”不存在。请检查村（社区）代码。")

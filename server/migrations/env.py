@@ -3,7 +3,19 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from server.store import audit, drafts, limits, logins, responses, sessions, staff, tokens, units, versions  # noqa: F401  (register the tables)
+from server.store import (  # noqa: F401  (register the tables)
+    audit,
+    drafts,
+    limits,
+    logins,
+    questionnaires,
+    responses,
+    sessions,
+    staff,
+    tokens,
+    units,
+    versions,
+)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)

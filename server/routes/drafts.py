@@ -19,6 +19,7 @@ from server.deps import (
     CatalogDep,
     DraftDep,
     FormDep,
+    OpenSurveyDep,
     SessionDep,
     SurveyDep,
     check_form_token,
@@ -64,13 +65,13 @@ def _intro(request: Request, session: SessionDep, pub: Published, draft: Draft |
     response = render(request, "intro.html", {
         "survey": pub.survey, "village": next((v for v in choices if v.code == village), None) if village else None,
         "villages": choices, "draft": draft if draft is not None and draft.status == OPEN else None,
-        "problem": problem, "form_csrf": token,
+        "problem": problem, "form_csrf": token, "office": request.app.state.catalog.state(pub.survey.name),
     }, status_code=problem.status if problem else 200)
     return keep_browser_secret(request, response, new)
 
 
 @router.get("/s/{survey}", name="intro")
-def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, v: str = "") -> Response:
+def intro(request: Request, session: SessionDep, pub: OpenSurveyDep, draft: DraftDep, v: str = "") -> Response:
     """The introduction; `?v=<village code>` names her village as the village link does."""
     if v and units.find_village(session, v) is None:  # the introduction with the village list instead
         return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=v[:20]))
@@ -78,7 +79,7 @@ def intro(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep
 
 
 @router.post("/s/{survey}/start", name="start")
-def start(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep,
+def start(request: Request, session: SessionDep, pub: OpenSurveyDep, draft: DraftDep,
           village: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
     if not browser_token_valid(request, csrf):  # the introduction again, with a fresh token: tap once more
         known = units.find_village(session, village) is not None
@@ -242,7 +243,7 @@ def resume(request: Request, session: SessionDep, catalog: CatalogDep,
 
 
 @router.get("/s/{survey}/{village}", name="intro_village")
-def intro_village(request: Request, session: SessionDep, pub: SurveyDep, draft: DraftDep, village: str) -> Response:
+def intro_village(request: Request, session: SessionDep, pub: OpenSurveyDep, draft: DraftDep, village: str) -> Response:
     if units.find_village(session, village) is None:  # the introduction with the village list instead
         return _intro(request, session, pub, draft, None, Problem(P.VILLAGE_NOT_FOUND, village=village[:20]))
     return _intro(request, session, pub, draft, village)

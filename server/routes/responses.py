@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from server import ratelimit
 from server.apidoc import ResponseOut, problems
 from server.auth import BearerDep
-from server.deps import BodyDep, CatalogDep, SessionDep, SurveyDep
+from server.deps import BodyDep, CatalogDep, OpenSurveyDep, SessionDep, SurveyDep
 from server.errors import P, invalid_request
 from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
 from server.staff_errors import S
@@ -79,7 +79,7 @@ _POST_DOC: dict[str, Any] = {
 
 @router.post("/surveys/{survey}/responses", name="post_response", status_code=201, **_POST_DOC)
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
-                  pub: SurveyDep, caller: BearerDep) -> JSONResponse:
+                  pub: OpenSurveyDep, caller: BearerDep) -> JSONResponse:
     """Anonymous posts are limited per client address; a device's token is not (a whole village's
     interviews arrive at once when it gets signal) but may only submit for villages in its subtree."""
     if caller is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlalchemy import JSON, Column, UniqueConstraint, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -197,6 +197,14 @@ def iter_batches(session: Session, survey: str, under: str | None = None, since:
         yield rows
         last = rows[-1].id or last
         session.expunge_all()  # the batch is handed over: keep no row in the identity map
+def count_by_version(session: Session, under: list[str]) -> dict[int, int]:
+    """Responses by version id, of villages whose code starts with one of the prefixes `under`
+    (a caller's subtrees, `server.unitcodes.prefix`); none when `under` is empty."""
+    if not under:
+        return {}
+    query = (select(Response.version_id, func.count()).where(or_(*(col(Response.village).startswith(p) for p in under)))
+             .group_by(Response.version_id))
+    return {version_id: int(n) for version_id, n in session.exec(query)}
 
 
 def iter_responses(session: Session, survey: str) -> Iterator[Response]:

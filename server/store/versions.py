@@ -37,19 +37,27 @@ def published_versions(session: Session, survey: str | None = None) -> list[Surv
 
 
 def publish_version(session: Session, survey: str, sha256: str, title: str, source: str) -> SurveyVersion:
-    """The stored version with this sha256, or a new version numbered after the last."""
+    """The stored version with this sha256, or a new version numbered after the last (committed)."""
     found = session.exec(
         select(SurveyVersion).where(SurveyVersion.survey == survey, SurveyVersion.sha256 == sha256)
     ).first()
     if found is not None:
         return found
-    last = session.exec(select(func.max(SurveyVersion.number)).where(SurveyVersion.survey == survey)).one()
-    version = SurveyVersion(survey=survey, number=(last or 0) + 1, sha256=sha256, title=title, source=source)
-    session.add(version)
     try:
+        version = add_version(session, survey, sha256, title, source)
         session.commit()
     except IntegrityError:  # another process published it first
         session.rollback()
         return publish_version(session, survey, sha256, title, source)
     session.refresh(version)
+    return version
+
+
+def add_version(session: Session, survey: str, sha256: str, title: str, source: str) -> SurveyVersion:
+    """A new version numbered after the last, flushed, not committed (the console audits it in the same
+    transaction). Raises IntegrityError when another process stored this number or text meanwhile."""
+    last = session.exec(select(func.max(SurveyVersion.number)).where(SurveyVersion.survey == survey)).one()
+    version = SurveyVersion(survey=survey, number=(last or 0) + 1, sha256=sha256, title=title, source=source)
+    session.add(version)
+    session.flush()
     return version

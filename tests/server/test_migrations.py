@@ -8,7 +8,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from server.store import audit, drafts, limits, logins, responses, sessions, staff, tokens, units, versions  # noqa: F401
+from server.store import (  # noqa: F401
+    audit,
+    drafts,
+    limits,
+    logins,
+    questionnaires,
+    responses,
+    sessions,
+    staff,
+    tokens,
+    units,
+    versions,
+)
 
 
 def test_migrated_schema_matches_the_tables(app: Any) -> None:
