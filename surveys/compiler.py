@@ -99,7 +99,9 @@ def _compile_frame(ctx: _Ctx, pages: tuple[Page, ...]) -> FrameMap:
         q = questions.get(name)
         if q is None:
             ctx.add(DefErr.FRAME_QUESTION, where, key=key, ref=name, hint=did_you_mean(name, list(questions)))
-        elif q.kind != kind:
+        elif q.kind not in KINDS:  # an unknown kind: reported on the question itself
+            return None
+        elif KINDS[q.kind] is not KINDS[kind]:
             ctx.add(DefErr.FRAME_KIND, where, key=key, ref=name, kind=KINDS[q.kind].label, expected=kind_zh)
         else:
             return q

@@ -107,7 +107,7 @@ async def uploaded_definition(request: Request) -> AsyncIterator[UploadFile | No
     """The posted definition file. Read before the caller is checked (as FastAPI reads any form first),
     so that its spooled file is closed whatever the answer; a body over the server's limit is
     `request.too_large` (413) while it streams in."""
-    form = await request.form(max_files=1, max_fields=4)
+    form = await request.form(max_files=1, max_fields=16)
     try:
         item = form.get("definition")
         yield item if isinstance(item, UploadFile) else None
@@ -144,7 +144,7 @@ def survey_publish(request: Request, definition: Annotated[UploadFile | None, De
         if not new:
             raise Problem(S.ALREADY_PUBLISHED, survey=pub.survey.name, number=pub.number)
         audit.record(session, caller.username, caller.staff_id, "survey.publish", "survey_version", pub.version_id,
-                     None, {"survey": pub.survey.name, "number": pub.number, "sha256": pub.survey.sha256, "file": file},
+                     caller.home, {"survey": pub.survey.name, "number": pub.number, "sha256": pub.survey.sha256, "file": file},
                      signin.address(request))
         session.commit()
     except DefinitionInvalid as exc:
@@ -169,7 +169,7 @@ def _set_open(request: Request, caller: Caller, session: SessionDep, catalog: ca
     _require_county_wide(session, caller)
     row = questionnaires.set_open(session, pub.survey.name, is_open)
     audit.record(session, caller.username, caller.staff_id, "survey.open" if is_open else "survey.close",
-                 "questionnaire", pub.survey.name, None, {"survey": pub.survey.name}, signin.address(request))
+                 "questionnaire", pub.survey.name, caller.home, {"survey": pub.survey.name}, signin.address(request))
     session.commit()
     catalog.keep_state(row)
     return RedirectResponse(request.app.url_path_for("survey_list"), status_code=303)
@@ -210,7 +210,7 @@ def survey_settings(request: Request, caller: AdminDep, session: SessionDep, cat
         return _list_page(request, session, catalog, caller, problem)
     row = questionnaires.set_texts(session, pub.survey.name, text, line)
     audit.record(session, caller.username, caller.staff_id, "survey.settings", "questionnaire", pub.survey.name,
-                 None, {"survey": pub.survey.name, "intro_chars": len(text), "contact": line}, signin.address(request))
+                 caller.home, {"survey": pub.survey.name, "intro_chars": len(text), "contact": line}, signin.address(request))
     session.commit()
     catalog.keep_state(row)
     return RedirectResponse(request.app.url_path_for("survey_list"), status_code=303)

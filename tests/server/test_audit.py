@@ -35,6 +35,14 @@ def _writes(client: Any) -> dict[str, Any]:
             "csrf": csrf(), "current": PASSWORD, "new": NEW_PASSWORD, "again": NEW_PASSWORD}),
         "response_erase": lambda: client.post(f"/console/responses/women/{_post_one(client)}/erase",
                                               data={"csrf": csrf()}),
+        "survey_publish": lambda: client.post("/console/surveys/publish", data={"csrf": csrf()}, files={
+            "definition": ("tiny.yaml", ("name: tiny\ntitle: 小问卷\npages:\n  - name: p1\n    title: 一\n"
+                                         "    questions:\n      - {name: q1, kind: integer, label: 题一}\n").encode(),
+                           "application/x-yaml")}),
+        "survey_close": lambda: client.post("/console/surveys/women/close", data={"csrf": csrf()}),
+        "survey_open": lambda: client.post("/console/surveys/women/open", data={"csrf": csrf()}),
+        "survey_settings": lambda: client.post("/console/surveys/women/settings", data={
+            "csrf": csrf(), "intro": "说明", "contact": "电话 1234567"}),
         "logout": lambda: client.post("/logout", data={"csrf": csrf()}),
     }
 
@@ -52,7 +60,9 @@ def _post_one(client: Any) -> str:
 
 EXPECTED = {"staff_add": ("staff.add", "149901001002"), "token_issue": ("token.issue", "149901001001"),
             "token_revoke": ("token.revoke", None), "password_change": ("password.change", COUNTY),
-            "logout": ("logout", COUNTY), "response_erase": ("response.erase", None)}
+            "logout": ("logout", COUNTY), "response_erase": ("response.erase", None),
+            "survey_publish": ("survey.publish", COUNTY), "survey_close": ("survey.close", COUNTY),
+            "survey_open": ("survey.open", COUNTY), "survey_settings": ("survey.settings", COUNTY)}
 
 
 def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:

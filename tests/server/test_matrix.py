@@ -24,12 +24,12 @@ from sqlmodel import Session
 
 from server.auth import PERMISSIONS, PUBLIC_ROUTES
 from server.store import audit, responses, staff, tokens
+from server.unitcodes import is_under
 from tests.server.staffkit import COUNTY, PASSWORD, app_routes, verb_of
 
 T = "149901001000"  # the target unit: 枣岭镇
 RELATIONS = {"own": T, "ancestor": COUNTY, "sibling": "149901002000", "descendant": "149901001002",
              "other county": "149902000000"}
-COVERS = {"own", "ancestor"}
 OBJECT_VILLAGE = "149901001001"  # a response's village in T, not under the descendant grant
 
 
@@ -39,9 +39,12 @@ class Call:
     path: str
     data: dict[str, str] | None = None
     marker: str = ""  # text only an allowed caller may see
-    scoped: bool = True  # about an object in T's subtree (else only the role decides)
+    scoped: bool = True  # about an object in `unit`'s subtree (else only the role decides)
     allowed: tuple[int, ...] = (200,)
     denied: tuple[int, ...] = (404,)
+    unit: str = T  # where the object lives: the grant must cover it
+    files: dict[str, Any] | None = None
+    overlap: bool = False  # a listing of `unit`'s subtree: also allowed to a grant below it (its part)
 
 
 def _fresh_account(session: Session, unit: str) -> staff.Staff:
@@ -63,6 +66,13 @@ def _target_account(session: Session) -> str:
     audit.record(session, "test", None, "staff.add", "staff", account.username, T)  # an audit row in T
     session.commit()
     return account.username
+
+
+def _new_questionnaire() -> dict[str, Any]:
+    name = f"mx{uuid.uuid4().hex[:8]}"
+    text = (f"name: {name}\ntitle: 矩阵测试\npages:\n  - name: p1\n    title: 一\n    questions:\n"
+            "      - {name: q1, kind: integer, label: 题一}\n")
+    return {"definition": (f"{name}.yaml", text.encode(), "application/x-yaml")}
 
 
 def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
@@ -94,7 +104,17 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
     def api_audit() -> Call:
         return Call("GET", "/api/v1/audit", marker=_target_account(session), scoped=False)
 
+    county_wide = {"unit": COUNTY, "allowed": (303,)}  # a questionnaire's state is every village's
     return {
+        "survey_list": lambda: Call("GET", "/console/surveys", scoped=False),
+        "survey_preview": lambda: Call("GET", "/console/surveys/women/preview", scoped=False),
+        "survey_publish": lambda: Call("POST", "/console/surveys/publish", files=_new_questionnaire(), **county_wide),
+        "survey_open": lambda: Call("POST", "/console/surveys/women/open", **county_wide),
+        "survey_close": lambda: Call("POST", "/console/surveys/caregiver/close", **county_wide),
+        "survey_settings": lambda: Call("POST", "/console/surveys/women/settings",
+                                        {"intro": "本办公室的说明", "contact": "联系电话 0000-1234567"}, **county_wide),
+        "survey_posters": lambda: Call("GET", f"/console/surveys/women/posters?township={T}", overlap=True),
+        "survey_poster": lambda: Call("GET", f"/console/surveys/women/poster/{OBJECT_VILLAGE}.png", unit=OBJECT_VILLAGE),
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),
@@ -142,9 +162,11 @@ def test_each_route_role_and_unit_is_allowed_exactly_as_the_permission_table_say
             _, secret = tokens.issue(session, account.id, "matrix", datetime.now(UTC))
             session.commit()
             with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as caller:
-                r = caller.request(call.method, call.path, data=call.data, follow_redirects=False)
-            may = role in PERMISSIONS[verb] and (not call.scoped or relation in COVERS)
-            sees = may and (relation in COVERS or not call.marker)
+                r = caller.request(call.method, call.path, data=call.data, files=call.files, follow_redirects=False)
+            grant = RELATIONS[relation]
+            covers = is_under(call.unit, grant) or (call.overlap and is_under(grant, call.unit))
+            may = role in PERMISSIONS[verb] and (not call.scoped or covers)
+            sees = may and (covers or not call.marker)
             ok = r.status_code in (call.allowed if may else call.denied if role in PERMISSIONS[verb] else (404,))
             if call.marker:
                 ok = ok and ((call.marker in r.text) == sees)

@@ -206,7 +206,8 @@ BROKEN = {
     "not_yaml": (b"name: [women\ntitle: {", 422, "YAML 语法错误"),
     "not_a_mapping": (b"- just\n- a list\n", 422, "缺少必填键"),
     "compile_error": (REVISED.replace("kind: single", "kind: singel", 1).encode(), 422, "题型 `singel` 不存在"),
-    "kind_change": (REVISED.replace("kind: integer", "kind: decimal", 1).encode(), 422, "已发布的名称不能改题型"),
+    "kind_change": (REVISED.replace("      - name: hh_size\n        kind: integer\n", "      - name: hh_size\n        kind: decimal\n")
+                    .encode(), 422, "已发布的名称不能改题型"),
     "too_large": (b"# " + b"x" * (questionnaires.DEFINITION_MAX_KB * 1024) + b"\n", 413, "问卷定义文件太大"),
     "not_utf8": ("name: women\ntitle: 妇女".encode("gbk"), 422, "不是 UTF-8 编码"),
     "binary": (b"name: women\x00\x01\x02", 422, "不是 UTF-8 编码"),

@@ -160,7 +160,9 @@ def test_every_staff_post_without_its_csrf_token_is_403_and_changes_nothing(app:
     sign_in(client, "fuer")
     paths = {"logout": "/logout", "password_change": "/console/password", "staff_add": "/console/staff",
              "token_issue": "/console/staff/zhuren/tokens", "token_revoke": "/console/tokens/1/revoke",
-             "response_erase": "/console/responses/women/00000000-0000-4000-8000-000000000000/erase"}
+             "response_erase": "/console/responses/women/00000000-0000-4000-8000-000000000000/erase",
+             "survey_publish": "/console/surveys/publish", "survey_open": "/console/surveys/women/open",
+             "survey_close": "/console/surveys/women/close", "survey_settings": "/console/surveys/women/settings"}
     assert set(paths) == set(_staff_posts(app))  # a new staff post must be added here
     before = audit_count(app)
     for name, path in paths.items():

@@ -115,3 +115,9 @@ def test_a_question_may_not_take_a_frame_column_name(name: str) -> None:
     with pytest.raises(DefinitionInvalid) as info:
         compile_text(V1.replace("name: income", f"name: {name}").encode(), "hh.yaml")
     assert any(f.error.code == "D43" and name in str(f) for f in info.value.findings)
+
+
+def test_a_frame_question_of_an_unknown_kind_is_reported_once_on_the_question() -> None:
+    with pytest.raises(DefinitionInvalid) as info:
+        compile_text(V1.replace("{name: resp_sex, kind: single", "{name: resp_sex, kind: singel").encode(), "hh.yaml")
+    assert [f.error.code for f in info.value.findings] == ["D08"]
