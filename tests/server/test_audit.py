@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,34 @@ def test_an_admin_erases_one_response_on_request_and_only_in_her_subtree(app: An
         assert responses.find_response(session, "women", instance) is None
     erased = [e for e in _rows(app) if e.verb == "response.erase"]
     assert len(erased) == 1 and erased[0].unit_code == VILLAGE and "answers" not in erased[0].summary
+
+
+# Commands that write nothing an account did: the server and schema set-up, and the file-based tools.
+NO_ACCOUNT_WRITES = {"serve", "init-db", "check", "estimate", "weights"}
+
+
+def test_each_cli_command_that_writes_is_audited_once(app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Every command of `cunsheng` is either listed here as a write, performed and found audited once
+    with the actor `cli`, or named in NO_ACCOUNT_WRITES: a new command fails until it is classified."""
+    import server
+    from server.cli import USAGE, main
+
+    commands = {line.split()[0] for line in USAGE.split("commands:")[1].split("Run ")[0].splitlines() if line.strip()}
+    monkeypatch.setenv("CUNSHENG_DATABASE_URL", app.state.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    units = Path(server.__file__).parent / "data" / "county" / "units.csv"
+    backup = tmp_path / "copy.bak"
+    writes = {
+        "staff": [(["staff", "add", "fuer", "--role", "admin", "--unit", COUNTY, "--password-stdin"], "staff.add"),
+                  (["staff", "token", "fuer", "--label", "省平台"], "token.issue")],
+        "units": [(["units", "import", str(units)], "units.import")],
+        "backup": [(["backup", str(backup)], "backup.create")],
+        "restore": [(["restore", str(backup), "--force"], "backup.restore")],
+    }
+    assert commands == set(writes) | NO_ACCOUNT_WRITES, commands
+    for command, runs in writes.items():
+        for argv, verb in runs:
+            before = len(_rows(app))
+            assert main(argv) == 0, argv
+            new = [(e.verb, e.actor) for e in _rows(app)[before:]]
+            assert new == [(verb, "cli")], (command, new)
