@@ -128,6 +128,26 @@ class AuditEntryOut(BaseModel):
     address: str
 
 
+class VersionOut(BaseModel):
+    number: int
+    sha256: str
+    published_at: datetime
+    responses: int = Field(description="本单位范围内这一版的答卷数")
+
+
+class QuestionnaireOut(BaseModel):
+    """A questionnaire as 问卷管理 shows it: open or closed, the office's texts, its versions."""
+
+    name: str
+    title: str
+    current_version: int
+    open: bool
+    intro: str
+    contact: str
+    responses: int
+    versions: list[VersionOut]
+
+
 RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
 
 

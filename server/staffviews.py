@@ -11,9 +11,10 @@ from typing import Any
 from sqlmodel import Session
 
 from server.auth import Caller
+from server.catalog import Catalog
 from server.errors import P
 from server.render import BEIJING
-from server.store import audit, staff, tokens
+from server.store import audit, responses, staff, tokens, versions
 from server.store.audit import AuditEntry
 from server.unitcodes import is_code, is_under, prefix
 from surveys.problem import Problem
@@ -82,3 +83,25 @@ def audit_rows(session: Session, caller: Caller, f: AuditFilter) -> list[AuditEn
 def audit_json(rows: list[AuditEntry]) -> list[dict[str, Any]]:
     return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "verb": e.verb, "object_type": e.object_type,
              "object_id": e.object_id, "unit": e.unit_code, "summary": e.summary, "address": e.address} for e in rows]
+
+
+def questionnaire_rows(session: Session, catalog: Catalog, caller: Caller) -> list[dict[str, Any]]:
+    """Each questionnaire with its state, its versions (newest first) and the responses of each
+    version inside the caller's subtree (the 问卷管理 page and its JSON twin)."""
+    stored = versions.published_versions(session)
+    counts = responses.count_by_version(session, [prefix(t) for t in caller.units_for("surveys.manage")])
+    rows = []
+    for name, pub in sorted(catalog.current.items()):
+        history = sorted((v for v in stored if v.survey == name), key=lambda v: -v.number)
+        rows.append({"pub": pub, "state": catalog.state(name), "versions": history,
+                     "counts": {v.id: counts.get(v.id or 0, 0) for v in history},
+                     "total": sum(counts.get(v.id or 0, 0) for v in history)})
+    return rows
+
+
+def questionnaires_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": r["pub"].survey.name, "title": r["pub"].survey.title, "current_version": r["pub"].number,
+             "open": r["state"].is_open, "intro": r["state"].intro, "contact": r["state"].contact,
+             "responses": r["total"],
+             "versions": [{"number": v.number, "sha256": v.sha256, "published_at": v.created_at.isoformat(),
+                           "responses": r["counts"][v.id]} for v in r["versions"]]} for r in rows]

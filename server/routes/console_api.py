@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from server import dashboard, signin, staffviews
-from server.apidoc import AuditEntryOut, StaffOut, UnitOut, problems
+from server.apidoc import AuditEntryOut, QuestionnaireOut, StaffOut, UnitOut, problems
 from server.auth import Caller, need
 from server.deps import CatalogDep, SessionDep
 from server.errors import P
@@ -54,3 +54,11 @@ def api_audit(request: Request, session: SessionDep, caller: Annotated[Caller, D
                  summary=wanted.as_dict(), address=signin.address(request))
     session.commit()
     return staffviews.audit_json(rows)
+
+
+@router.get("/questionnaires", name="api_questionnaires", response_model=list[QuestionnaireOut],
+            responses=problems(*_SIGNED_IN))
+def api_questionnaires(session: SessionDep, catalog: CatalogDep,
+                       caller: Annotated[Caller, Depends(need("surveys.manage"))]) -> list[dict[str, Any]]:
+    """问卷管理：各问卷的状态、版本和本单位范围内每个版本的答卷数。"""
+    return staffviews.questionnaires_json(staffviews.questionnaire_rows(session, catalog, caller))

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from server import catalog as catalogue
-from server import posters, signin
+from server import posters, signin, staffviews
 from server.auth import Caller, csrf_token, need
 from server.catalog import Published
 from server.deps import CatalogDep, SessionDep, SurveyDep
@@ -31,9 +31,9 @@ from server.errors import P
 from server.render import render
 from server.security import check_same_origin
 from server.staff_errors import S
-from server.store import audit, questionnaires, responses, units, versions
+from server.store import audit, questionnaires, units
 from server.store.units import VillageChoice
-from server.unitcodes import is_under, level_of, parent_code, prefix
+from server.unitcodes import is_under, level_of, parent_code
 from surveys.errors import DefinitionInvalid
 from surveys.problem import Problem
 
@@ -70,14 +70,7 @@ def _townships(villages: list[VillageChoice]) -> list[tuple[str, str, int]]:
 
 def _list_page(request: Request, session: SessionDep, catalog: catalogue.Catalog, caller: Caller,
                problem: Problem | None = None, findings: list[str] | None = None) -> Response:
-    stored = versions.published_versions(session)
-    counts = responses.count_by_version(session, [prefix(t) for t in _tops(caller)])
-    rows = []
-    for name, pub in sorted(catalog.current.items()):
-        history = sorted((v for v in stored if v.survey == name), key=lambda v: -v.number)
-        rows.append({"pub": pub, "state": catalog.state(name), "versions": history,
-                     "counts": {v.id: counts.get(v.id or 0, 0) for v in history},
-                     "total": sum(counts.get(v.id or 0, 0) for v in history)})
+    rows = staffviews.questionnaire_rows(session, catalog, caller)
     context = {"caller": caller, "csrf": csrf_token(request, caller), "rows": rows, "problem": problem,
                "findings": findings or [], "townships": _townships(_villages(session, caller)),
                "county_wide": _county_wide(session, caller), "max_kb": DEFINITION_MAX_KB,

@@ -115,6 +115,7 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
                                         {"intro": "本办公室的说明", "contact": "联系电话 0000-1234567"}, **county_wide),
         "survey_posters": lambda: Call("GET", f"/console/surveys/women/posters?township={T}", overlap=True),
         "survey_poster": lambda: Call("GET", f"/console/surveys/women/poster/{OBJECT_VILLAGE}.png", unit=OBJECT_VILLAGE),
+        "api_questionnaires": lambda: Call("GET", "/api/v1/questionnaires", scoped=False),
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),

@@ -138,7 +138,12 @@ def test_the_list_shows_versions_and_the_counts_of_the_callers_subtree(app: Any,
         row = soup.select_one("#survey-women table.versions tbody tr").get_text(" ", strip=True)
         assert row.split()[-2] == "1"
         assert [o["value"] for o in soup.select("#township-women option")] == [TOWNSHIP]
+        twin = {q["name"]: q for q in township.get("/api/v1/questionnaires").json()}  # the page's JSON twin
+        assert twin["women"]["responses"] == 1 and twin["women"]["versions"][0]["sha256"] == sha
+        assert twin["women"]["open"] is True and twin["women"]["current_version"] == 1
         assert soup.select_one("input[type=file]") is None and "需要县级管理员账号" in mine.text
+    county = {q["name"]: q for q in admin.get("/api/v1/questionnaires").json()}
+    assert county["women"]["responses"] == 2 and set(county) == {"women", "child", "caregiver"}
 
 
 def test_a_township_admin_changes_no_questionnaire(app: Any, client: Any) -> None:
