@@ -79,3 +79,15 @@ def load_catalog(session: Session, folder: Path) -> Catalog:
                 catalog.add(published, current=False)
         catalog.add(Published(survey, current.id or 0, current.number), current=True)
     return catalog
+
+
+def read_catalog(session: Session, survey: str | None = None) -> Catalog:
+    """Every published version (of one questionnaire, or all) compiled from its stored text, publishing
+    nothing: for commands that only read, such as `cunsheng export`."""
+    catalog = Catalog()
+    names = sorted({v.survey for v in versions.published_versions(session, survey)})
+    for name in names:
+        published = _published(session, name)
+        for number, pub in published.items():
+            catalog.add(pub, current=number == max(published))
+    return catalog
