@@ -94,7 +94,13 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
     def api_audit() -> Call:
         return Call("GET", "/api/v1/audit", marker=_target_account(session), scoped=False)
 
+    def export() -> Call:
+        instance = _response_in(app, session, OBJECT_VILLAGE)
+        return Call("GET", f"/console/exports/download?survey=women&unit={T}&format=csv", marker=instance)
+
     return {
+        "exports_form": lambda: Call("GET", "/console/exports", scoped=False),
+        "exports_download": export,
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),
