@@ -123,7 +123,10 @@ def main() -> int:
                 out.unlink()
     finally:
         with psycopg.connect(args.database_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if not os.environ.get("BENCH_KEEP"):
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            else:
+                print(url)
     return 0
 
 

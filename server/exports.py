@@ -262,10 +262,16 @@ def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, A
     count = 0
     if data is not None:
         data.freeze_panes(1, 0)
+        data.set_column(0, len(job.out.columns) - 1, 12)
+        for j, c in enumerate(job.out.columns):
+            if c.dtype.startswith("datetime"):
+                data.set_column(j, j, 20)
         data.write_row(0, 0, _headers(job), bold)
         count = _xlsx_rows(data, when, job, batches, progress)
-    for sheet, rows, width in zip(sheets, (codebook(job), notes(job, count if data else None)), (24, 60), strict=True):
-        sheet.set_column(0, 1, width)
+    for sheet, rows, widths in zip(sheets, (codebook(job), notes(job, count if data else None)), ((16, 40), (14, 62)),
+                                   strict=True):
+        sheet.set_column(0, 0, widths[0])
+        sheet.set_column(1, 1, widths[1])
         for i, row in enumerate(rows):
             sheet.write_row(i, 0, row, bold if i == 0 else None)
     book.close()
