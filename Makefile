@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test chromium bench bench-scale screenshots
+.PHONY: serve test chromium libreoffice bench bench-export bench-scale screenshots
 
 $(BIN)/cunsheng: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ chromium:
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
-test: $(BIN)/cunsheng chromium
+# LibreOffice Calc (headless) for the test that opens an exported CSV as a sheet; installed when missing.
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  echo "installing Debian LibreOffice Calc for the export test"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
+
+test: $(BIN)/cunsheng chromium libreoffice
 	$(BIN)/ruff check .
 	$(BIN)/mypy surveys analysis
 	$(BIN)/pytest
@@ -38,6 +45,12 @@ bench: $(BIN)/cunsheng
 	$(BIN)/python bench/pages.py
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/ingest.py --runs 3
+	$(BIN)/python bench/export.py
+
+# `cunsheng export` of 1,000,000 responses from PostgreSQL (TEST_DATABASE_URL or BENCH_DATABASE_URL) to CSV and Parquet.
+bench-export: $(BIN)/cunsheng
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/export.py
 
 # The streaming figure of `cunsheng estimate`: 20M rows in a temporary Parquet file (about a minute).
 bench-scale: $(BIN)/cunsheng

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "units.read": ALL,
     "responses.submit": frozenset({"admin", "supervisor", "collector"}),  # a device's interviews
     "responses.read": frozenset({"admin", "evaluator", "supervisor"}),  # microdata
+    "responses.export": frozenset({"admin", "evaluator"}),  # microdata files (never viewers)
     "responses.erase": frozenset({"admin"}),  # on a respondent's request (minors' personal-information rules)
     "accounts.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),

@@ -153,3 +153,12 @@ def publish(session: Session, catalog: Catalog, data: bytes, file: str) -> tuple
         return known, False
     row = versions.add_version(session, survey.name, survey.sha256, survey.title, survey.source)
     return Published(survey, row.id or 0, row.number), True
+
+
+def read_catalog(session: Session, survey: str | None = None) -> Catalog:
+    """Every published version (of one questionnaire, or all) compiled from its stored text, publishing
+    nothing: for commands that only read, such as `cunsheng export`."""
+    catalog = Catalog()
+    for row in versions.published_versions(session, survey):
+        catalog.add(_compiled(row))
+    return catalog

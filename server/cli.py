@@ -19,6 +19,7 @@ commands:
   weights    survey weights from a respondent file and a weighting specification
   units      import the org-unit tree and population (cunsheng units import UNITS.csv --population POP.csv)
   staff      console accounts: add one (the first admin too), issue a device token
+  export     one questionnaire's responses to CSV, XLSX, Parquet, Stata, SPSS or a codebook
   backup     copy the whole database to a file (SQLite online backup; pg_dump on PostgreSQL)
   restore    replace the database with a backup (--force when it holds responses)
 
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.cli.weights import main as weights_main
 
         return weights_main(rest)
+    if command == "export":
+        from server.exports_cli import main as export_main
+
+        return export_main(rest)
     if command in ("backup", "restore"):
         from server.backup import main as backup_main
 

@@ -67,3 +67,9 @@ def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filter
                             r.started_at, r.completed_at, r.duration_seconds)
             out.append(row_of(frame, pub.survey, stored, where.get(r.village or "", Place(r.village or ""))))
         yield out
+
+
+def count_rows(session: Session, frame: Frame, filters: Filters) -> int:
+    """How many rows `frame_rows` would yield with these filters (one count query)."""
+    return responses.count_matching(session, frame.survey, filters.under, filters.since, filters.until,
+                                    filters.outcome)

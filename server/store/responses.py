@@ -175,11 +175,9 @@ def tally(session: Session, under: str) -> list[Tally]:
     return [Tally(survey, village or "", outcome, int(n), last) for survey, village, outcome, n, last in session.exec(query)]
 
 
-def iter_batches(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, outcome: str | None = None, batch: int = 2000) -> Iterator[list[Response]]:
-    """Responses of one questionnaire in id order, `batch` rows at a time (keyset pagination: one
-    query per batch, never the whole table in memory), filtered by subtree, receipt time and outcome."""
-    where = [Response.survey == survey]
+def _matching(survey: str, under: str | None, since: datetime | None, until: datetime | None,
+              outcome: str | None) -> list[Any]:
+    where: list[Any] = [Response.survey == survey]
     if under is not None:
         where.append(col(Response.village).startswith(prefix(under)))
     if since is not None:
@@ -188,6 +186,21 @@ def iter_batches(session: Session, survey: str, under: str | None = None, since:
         where.append(col(Response.received_at) < until)
     if outcome is not None:
         where.append(Response.outcome == outcome)
+    return where
+
+
+def count_matching(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, outcome: str | None = None) -> int:
+    """How many responses `iter_batches` would hand over with the same filters."""
+    query = select(func.count()).select_from(Response).where(*_matching(survey, under, since, until, outcome))
+    return int(session.exec(query).one())
+
+
+def iter_batches(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, outcome: str | None = None, batch: int = 2000) -> Iterator[list[Response]]:
+    """Responses of one questionnaire in id order, `batch` rows at a time (keyset pagination: one
+    query per batch, never the whole table in memory), filtered by subtree, receipt time and outcome."""
+    where = _matching(survey, under, since, until, outcome)
     last = 0
     while True:
         rows = list(session.exec(select(Response).where(*where, col(Response.id) > last)

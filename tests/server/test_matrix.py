@@ -104,7 +104,12 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
     def api_audit() -> Call:
         return Call("GET", "/api/v1/audit", marker=_target_account(session), scoped=False)
 
+    def export() -> Call:
+        instance = _response_in(app, session, OBJECT_VILLAGE)
+        return Call("GET", f"/console/exports/download?survey=women&unit={T}&format=csv", marker=instance)
+
     county_wide = {"unit": COUNTY, "allowed": (303,)}  # a questionnaire's state is every village's
+
     return {
         "survey_list": lambda: Call("GET", "/console/surveys", scoped=False),
         "survey_preview": lambda: Call("GET", "/console/surveys/women/preview", scoped=False),
@@ -116,6 +121,8 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "survey_posters": lambda: Call("GET", f"/console/surveys/women/posters?township={T}", overlap=True),
         "survey_poster": lambda: Call("GET", f"/console/surveys/women/poster/{OBJECT_VILLAGE}.png", unit=OBJECT_VILLAGE),
         "api_questionnaires": lambda: Call("GET", "/api/v1/questionnaires", scoped=False),
+        "exports_form": lambda: Call("GET", "/console/exports", scoped=False),
+        "exports_download": export,
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),
