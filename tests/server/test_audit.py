@@ -168,6 +168,7 @@ def test_each_cli_command_that_writes_is_audited_once(app: Any, monkeypatch: pyt
                   (["staff", "token", "fuer", "--label", "省平台"], "token.issue")],
         "units": [(["units", "import", str(units)], "units.import")],
         "backup": [(["backup", str(backup)], "backup.create")],
+        "export": [(["export", "women", "--format", "csv", "--out", str(tmp_path / "women.csv")], "export")],
         "restore": [(["restore", str(backup), "--force"], "backup.restore")],
     }
     assert commands == set(writes) | NO_ACCOUNT_WRITES, commands
