@@ -26,10 +26,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import AnalysisError, E
-from surveys.frame import AGE_GROUPS
 
 Cell = tuple[str, ...]
-BANDS = tuple(name for name, _, _ in AGE_GROUPS)
+BANDS = ("0-2", "3-5", "6-9", "10-17", "18-34", "35-59", "60+")  # population.csv's age bands, youngest first
 LEVELS = {"sex": ("F", "M"), "age_group": BANDS, "urban_rural": ("urban", "rural")}
 SELF_CHANNEL = "web"
 MIN_N = 10

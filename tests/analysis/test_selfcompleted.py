@@ -90,3 +90,10 @@ def test_no_respondents_or_no_population_is_a_problem() -> None:
     with pytest.raises(AnalysisError) as nobody:
         poststratify(_frame({("18-34", "urban"): 12}), {}, WOMEN)
     assert nobody.value.code == "selfcompleted.no_population"
+
+
+def test_the_age_bands_are_the_frames() -> None:
+    from analysis.weighting.selfcompleted import BANDS
+    from surveys.frame import AGE_GROUPS
+
+    assert BANDS == tuple(name for name, _, _ in AGE_GROUPS)
