@@ -25,6 +25,7 @@ from server.errors import HANDLERS
 from server.limits import BodyLimit
 from server.render import STATIC, make_templates
 from server.routes import console, console_api, docs, drafts, health, home, responses, versions
+from server.routes import results as results_routes
 from server.security import SecurityHeaders
 from server.settings import Settings
 from server.startup_errors import StartErr
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, console_api.router, docs.router,
-                   health.router, console.router):
+                   health.router, console.router, results_routes.router):
         app.include_router(router)
     apidoc.with_published_names(app)
     return app

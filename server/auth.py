@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "responses.erase": frozenset({"admin"}),  # on a respondent's request (minors' personal-information rules)
     "accounts.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
+    "results.read": frozenset({"admin", "evaluator", "supervisor", "viewer"}),  # weighted estimates (aggregates only)
     "account.self": ALL,  # one's own password
 }
 

@@ -14,7 +14,7 @@ commands:
   serve      start the web server (applies migrations, loads the bundled questionnaires)
   init-db    create or upgrade the database schema and load the questionnaires
   check      compile every questionnaire definition and report errors
-  estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
+  estimate   design-based estimates from a CSV or Parquet file, or --survey NAME from the database
   weights    survey weights from a respondent file and a weighting specification
   units      import the org-unit tree and population (cunsheng units import UNITS.csv --population POP.csv)
   staff      console accounts: add one (the first admin too), issue a device token
@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command == "estimate":
+        from server.estimate_db import main as db_main
+        from server.estimate_db import wants_database
+
+        if wants_database(rest):
+            return db_main(rest)
         from analysis.cli.estimate import main as estimate_main
 
         return estimate_main(rest)

@@ -86,8 +86,8 @@ class Weighted:
 
 
 def label_of(cells: tuple[Cell, ...]) -> str:
-    """The `poststratum` value of a group of cells: `35-59:rural+60+:rural`."""
-    return "+".join(":".join(cell) for cell in cells)
+    """The `poststratum` value of a group of cells: `35-59:rural|60+:rural`."""
+    return "|".join(":".join(cell) for cell in cells)
 
 
 def pool(frame: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -46,8 +46,8 @@ def test_a_cell_under_ten_merges_with_the_next_age_group_and_the_oldest_with_the
         ("age_group", (("18-34", "urban"), ("35-59", "urban")), 9),
         ("age_group", (("35-59", "rural"), ("60+", "rural")), 3)]
     labels = {s.label: (s.n, s.population) for s in out.strata}
-    assert labels == {"18-34:urban+35-59:urban": (39, 2500.0), "60+:urban": (12, 700.0),
-                      "18-34:rural": (25, 2000.0), "35-59:rural+60+:rural": (33, 3700.0)}
+    assert labels == {"18-34:urban|35-59:urban": (39, 2500.0), "60+:urban": (12, 700.0),
+                      "18-34:rural": (25, 2000.0), "35-59:rural|60+:rural": (33, 3700.0)}
     assert out.data.groupby("poststratum")["weight"].sum().to_dict() == pytest.approx(
         {k: v[1] for k, v in labels.items()})
 
@@ -69,7 +69,7 @@ def test_children_cells_merge_across_urban_and_rural_within_a_sex() -> None:
             for _ in range(n)]
     out = poststratify(pd.DataFrame(rows), pop, target)
     assert [(m.step, m.cells) for m in out.merges] == [("urban_rural", (("F", "urban"), ("F", "rural")))]
-    assert {s.label: s.population for s in out.strata} == {"M:urban": 320, "M:rural": 510, "F:urban+F:rural": 800}
+    assert {s.label: s.population for s in out.strata} == {"M:urban": 320, "M:rural": 510, "F:urban|F:rural": 800}
 
 
 def test_only_web_rows_inside_the_target_with_their_cells_are_weighted() -> None:
