@@ -48,18 +48,18 @@ def interval_chart(points: Sequence[Point], title: str, percent: bool = False) -
 
     font = _font()
     scale = 100.0 if percent else 1.0
-    height = 0.9 + 0.28 * max(len(points), 1)
+    height = 1.0 + 0.34 * max(len(points), 1)
     fig = Figure(figsize=(4.7, height), dpi=72)
-    ax = fig.add_axes((0.34, 0.55 / height, 0.62, 1 - 1.05 / height))
+    ax = fig.add_axes((0.30, 0.62 / height, 0.64, 1 - 1.12 / height))
     ys = list(range(len(points)))[::-1]
     for y, p in zip(ys, points, strict=True):
         if p.estimate is None or not math.isfinite(p.estimate):
-            ax.text(0.02, y, "—", transform=ax.get_yaxis_transform(), va="center", fontproperties=font, fontsize=10)
+            ax.text(0.02, y, "—", transform=ax.get_yaxis_transform(), va="center", fontproperties=font, fontsize=12)
             continue
         if p.low is not None and p.high is not None:
-            ax.plot([p.low * scale, p.high * scale], [y, y], color="#2f7d5c", linewidth=2, solid_capstyle="butt")
-        ax.plot([p.estimate * scale], [y], "o", color="#174c36", markersize=5)
-    ax.set_yticks(ys, [p.label for p in points], fontproperties=font, fontsize=10)
+            ax.plot([p.low * scale, p.high * scale], [y, y], color="#2f7d5c", linewidth=2.5, solid_capstyle="butt")
+        ax.plot([p.estimate * scale], [y], "o", color="#174c36", markersize=6)
+    ax.set_yticks(ys, [p.label for p in points], fontproperties=font, fontsize=12)
     ax.set_ylim(-0.7, len(points) - 0.3)
     if percent:
         ax.set_xlim(0, 100)
@@ -69,9 +69,9 @@ def interval_chart(points: Sequence[Point], title: str, percent: bool = False) -
         ax.spines[side].set_visible(False)
     for tick in ax.get_xticklabels():
         tick.set_fontproperties(font)
-        tick.set_fontsize(9)
-    ax.set_xlabel(("%（" if percent else "（") + "点为估计值，线为 95% 置信区间）", fontproperties=font, fontsize=9)
-    fig.suptitle(title, fontproperties=font, fontsize=11, x=0.02, ha="left", y=1 - 0.12 / height)
+        tick.set_fontsize(11)
+    ax.set_xlabel(("%（" if percent else "（") + "点为估计值，线为 95% 置信区间）", fontproperties=font, fontsize=11)
+    fig.suptitle(title, fontproperties=font, fontsize=12, x=0.02, ha="left", y=1 - 0.12 / height)
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
