@@ -16,12 +16,17 @@ $(BIN)/cunsheng: pyproject.toml setup.py
 serve: $(BIN)/cunsheng
 	$(BIN)/cunsheng serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-# Debian's chromium (and a CJK font for screenshots) for the browser test; installed when missing.
+# Debian's chromium (and a CJK font for screenshots and the results charts) for the browser test;
+# installed when missing.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium for the browser test"; \
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+	@fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || { \
+	  echo "installing fonts-wqy-microhei for the results charts"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 # LibreOffice Calc (headless) for the test that opens an exported CSV as a sheet; installed when missing.
 libreoffice:
@@ -37,7 +42,7 @@ test: $(BIN)/cunsheng chromium libreoffice
 
 # Refresh the README's phone screenshots in docs/screenshots (a plain test run writes them to a temporary folder).
 screenshots: $(BIN)/cunsheng chromium
-	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py
+	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py

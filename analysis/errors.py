@@ -142,6 +142,9 @@ class E(Catalogue):
     TRIM_CAP = ("weights.trim_cap", 2, "修剪上限 {cap} 须是有限正数", "the trimming cap {cap} must be a finite number > 0")
     TRIM_CAP_LOW = ("weights.trim_cap_too_low", 2, "有一类 {count} 个权重合计 {total}，超过 {count} × 上限 {cap}；请提高 `trim.max`", "a class has {count} weights summing to {total}, more than {count} x the cap {cap}; raise `trim.max`")
     TRIM_NOT_CONVERGED = ("weights.trim_not_converged", 2, "修剪 {iterations} 次后仍有权重超过上限；请提高 `trim.max` 或 `trim.max_iter`", "weights still exceed the cap after {iterations} iterations; raise `trim.max` or `trim.max_iter`")
+    # post-stratification of self-completed responses (analysis.weighting.selfcompleted)
+    SELF_NO_RESPONDENTS = ("selfcompleted.no_respondents", 2, "没有可加权的自填答卷（网页自填、调整格变量齐全、属于目标人群）", "no self-completed responses to weight (web channel, cell variables present, in the target population)")
+    SELF_NO_POPULATION = ("selfcompleted.no_population", 2, "该单位的目标人群人口数为 0；请先导入人口数据（cunsheng units import --population）", "the unit's target population is 0; import the population first (cunsheng units import --population)")
     # fmt: on
 
 

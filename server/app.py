@@ -26,6 +26,7 @@ from server.limits import BodyLimit
 from server.render import STATIC, make_templates
 from server.routes import console, console_api, docs, drafts, health, home, questionnaires, responses, versions
 from server.routes import exports as export_routes
+from server.routes import results as results_routes
 from server.security import SecurityHeaders
 from server.settings import Settings
 from server.startup_errors import StartErr
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False  # its redirects are built from the Host header
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     for router in (home.router, drafts.router, versions.router, responses.router, console_api.router, docs.router,
-                   health.router, console.router, questionnaires.router):
+                   health.router, console.router, questionnaires.router, results_routes.router):
         app.include_router(router)
     app.include_router(export_routes.router)
     apidoc.with_published_names(app)

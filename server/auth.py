@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "accounts.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
     "surveys.manage": frozenset({"admin"}),
+    "results.read": frozenset({"admin", "evaluator", "supervisor", "viewer"}),  # weighted estimates (aggregates only)
     "account.self": ALL,  # one's own password
 }
 

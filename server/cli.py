@@ -15,7 +15,7 @@ commands:
   serve      start the web server (applies migrations, loads the bundled questionnaires)
   init-db    create or upgrade the database schema and load the questionnaires
   check      compile every questionnaire definition and report errors
-  estimate   design-based estimates from a CSV or Parquet file (see docs/analysis.md)
+  estimate   design-based estimates from a CSV or Parquet file, or --survey NAME from the database
   weights    survey weights from a respondent file and a weighting specification
   units      import the org-unit tree and population (cunsheng units import UNITS.csv --population POP.csv)
   staff      console accounts: add one (the first admin too), issue a device token
@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command == "estimate":
+        from server.estimate_db import main as db_main
+        from server.estimate_db import wants_database
+
+        if wants_database(rest):  # stored responses: analysis only, and this module's light imports
+            return db_main(rest)
         # A short process whose imports (pydantic building the spec models) allocate objects that
         # live to its end: collecting them is ~90 young-generation passes for nothing. Import with
         # the collector off, then freeze that heap so later collections skip it.

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from surveys import indicators
 from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, did_you_mean, finding
 from surveys.expr import Condition, compile_condition
-from surveys.frame import META_NAMES, WEIGHTS
+from surveys.frame import AGE_GROUPS, META_NAMES, WEIGHTS
 from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
-from surveys.model import Choice, Constraint, FrameMap, Helpline, Page, Question, Row, Special, Survey
+from surveys.model import Choice, Constraint, FrameMap, Helpline, Page, PopulationMap, Question, Row, Special, Survey
 from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
 
@@ -70,6 +70,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
     pages = tuple(_compile_page(ctx, p) for p in raw.pages)
     frame = _compile_frame(ctx, pages)
     helplines = _helplines(ctx, any(p.sensitive for p in pages))
+    population = _compile_population(ctx, frame)
     if ctx.problems:
         raise DefinitionInvalid(ctx.problems)
     specials = tuple(Special(k, s.code, s.label) for k, s in raw.special_codes.items())
@@ -80,6 +81,7 @@ def compile_text(data: bytes, file: str, published: Iterable[Survey] = ()) -> Su
         frame=frame,
         pronoun=raw.pronoun, helplines=helplines,
         helplines_intro=raw.helplines_intro or f"如果{raw.pronoun}或身边的人需要帮助：",
+        population=population,
     )
     survey._by_var.update({v: q for q in survey.questions() for v in q.variables})
     survey._specials.update({v: q.special_codes for q in survey.questions() for v in q.variables if q.special})
@@ -117,6 +119,35 @@ def _compile_frame(ctx: _Ctx, pages: tuple[Page, ...]) -> FrameMap:
     if raw.age is not None:
         question("age", raw.age, "integer", "整数")
     return FrameMap(raw.sex.question if raw.sex else None, sex_codes, raw.age)
+
+
+CELLS = ("sex", "age_group", "urban_rural")
+
+
+def _compile_population(ctx: _Ctx, frame: FrameMap) -> PopulationMap | None:
+    """The `population:` declaration, checked: known sexes, age bands and cells; a cell of sex or age
+    group needs the `frame:` mapping that gives it; households are counted by 城乡 only."""
+    raw = ctx.raw.population
+    if raw is None:
+        return None
+    bands = tuple(name for name, _, _ in AGE_GROUPS)
+    checks: list[tuple[str, str, bool, str]] = [
+        ("count", raw.count, raw.count in ("residents", "households"), "应为 residents（常住人口）或 households（户数）"),
+        *(("sex", v, v in ("F", "M"), "应为 F 或 M") for v in raw.sex or []),
+        *(("age_groups", v, v in bands, "应为 " + "、".join(bands) + " 之一") for v in raw.age_groups or []),
+        *(("cells", v, v in CELLS and raw.cells.count(v) == 1, "应为不重复的 sex、age_group、urban_rural") for v in raw.cells),
+        *(("cells", v, v != "sex" or frame.sex_variable is not None, "需要先在 frame.sex 中声明性别题")
+          for v in raw.cells),
+        *(("cells", v, v != "age_group" or frame.age_variable is not None, "需要先在 frame.age 中声明年龄题")
+          for v in raw.cells),
+    ]
+    if raw.count == "households":
+        checks.append(("cells", ",".join(raw.cells), raw.cells == ["urban_rural"] and not raw.sex and not raw.age_groups,
+                       "户数只能按 urban_rural 分格，且不能限定 sex 或 age_groups"))
+    for key, value, ok, fix in checks:
+        if not ok:
+            ctx.add(DefErr.POPULATION, "population", key=key, value=value, fix=fix)
+    return PopulationMap(raw.count, tuple(raw.sex or ("F", "M")), tuple(raw.age_groups or ()), tuple(raw.cells))
 
 
 def check_against(survey: Survey, published: Iterable[Survey]) -> None:

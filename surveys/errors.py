@@ -55,6 +55,7 @@ class DefErr(Catalogue):
     FRAME_QUESTION = ("D40", CHECK_FAILED, "frame.{key} 引用了不存在的问题 `{ref}`{hint}")
     FRAME_KIND = ("D41", CHECK_FAILED, "frame.{key} 的问题 `{ref}` 是{kind}题，应为{expected}题。")
     FRAME_SEX_CODES = ("D42", CHECK_FAILED, "frame.sex.codes 应把问题 `{ref}` 的选项代码对应到 F 或 M：{detail}")
+    POPULATION = ("D44", CHECK_FAILED, "population.{key} 的值 `{value}` 不可用：{fix}")
     CONSTRAINT_QUESTION = ("D29", CHECK_FAILED, "constraints.question 引用了 `{ref}`，它不是本页的问题{hint}")
     DUPLICATE_HELPLINE = ("D30", CHECK_FAILED, "求助热线 {number} 重复出现，请只列一次。")
     SENSITIVE_WITHOUT_HELPLINES = ("D31", CHECK_FAILED, "敏感模块之后要列出求助热线：请在顶层 `helplines` 中列出，例如 {{number: \"110\", label: 遇到危险请立即报警}}。")

@@ -58,6 +58,7 @@ WEIGHTS: tuple[Column, ...] = (
     Column("stratum", "string", "层", "Stratum"),
     Column("psu", "string", "初级抽样单位", "Primary sampling unit"),
     Column("weight", "Float64", "权重", "Weight"),
+    Column("poststratum", "string", "事后分层调整格（合并后）", "Post-stratification cell (after merging)"),
 )
 # Value labels of the metadata columns that hold codes (the text labels of the codebook).
 META_VALUES: dict[str, tuple[tuple[str, str], ...]] = {

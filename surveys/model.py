@@ -127,6 +127,17 @@ class FrameMap:
 
 
 @dataclass(frozen=True)
+class PopulationMap:
+    """The questionnaire's `population:` declaration: whom its self-completed respondents are weighted
+    to (residents of some sexes and age groups, or households) and over which cells."""
+
+    count: str = "residents"
+    sexes: tuple[str, ...] = ("F", "M")
+    age_groups: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Survey:
     """One compiled questionnaire version."""
 
@@ -147,6 +158,7 @@ class Survey:
     helplines_intro: str = ""
     specials: tuple[Special, ...] = ()
     frame: FrameMap = FrameMap()
+    population: PopulationMap | None = None
     _by_var: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
     _specials: dict[str, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 

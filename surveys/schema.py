@@ -98,6 +98,16 @@ class RawHelpline(_Strict):
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class RawPopulation(_Strict):
+    """Whom the questionnaire's respondents stand for: the post-stratification target (see
+    analysis/weighting/selfcompleted.py). `count` residents (population.csv) or households (units.csv)."""
+
+    count: str = "residents"
+    sex: list[str] | None = None  # residents of these sexes only (F, M)
+    age_groups: list[str] | None = None  # residents of these age groups only (population.csv's bands)
+    cells: list[str] = Field(min_length=1)  # the adjustment cells: sex, age_group, urban_rural
+
+
 class RawSurvey(_Strict):
     name: str = Field(pattern=NAME)
     title: str
@@ -113,4 +123,5 @@ class RawSurvey(_Strict):
     special_codes: dict[str, RawSpecial] = {}
     choice_lists: dict[str, list[RawChoice]] = {}
     frame: RawFrame | None = None
+    population: RawPopulation | None = None
     pages: list[RawPage] = Field(min_length=1)

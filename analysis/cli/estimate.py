@@ -13,6 +13,7 @@ framework, the database layer or statsmodels.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -39,28 +40,29 @@ def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         design = Design.from_json(read_json(Path(args.design)))
-        request = Request(
-            stat=args.stat,
-            var=args.var,
-            by=tuple(args.by),
-            denominator=args.denominator,
-            quantiles=tuple(args.quantile),
-            level=args.level,
-            ci_method=args.ci_method,
-            deff=args.deff,
-            na=args.na,
-        )
-        result = _estimate(Path(args.data), design, request)
+        result = _estimate(Path(args.data), design, request_of(args))
     except AnalysisError as err:
         print(cli_line(PROG, err), file=sys.stderr)
         return 2
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
-    if args.json:
+    write(result, args.json)
+    return 0
+
+
+def request_of(args: argparse.Namespace) -> Request:
+    """The estimate request of parsed options (those of `add_request_options`)."""
+    return Request(stat=args.stat, var=args.var, by=tuple(args.by), denominator=args.denominator,
+                   quantiles=tuple(args.quantile), level=args.level, ci_method=args.ci_method, deff=args.deff,
+                   na=args.na)
+
+
+def write(result: Estimates, as_json: bool) -> None:
+    """The result on standard output: the contract's JSON document, or the table for people."""
+    if as_json:
         sys.stdout.write(json.dumps(result.document(), ensure_ascii=False, allow_nan=False) + "\n")
     else:
         sys.stdout.write(result.text() + "\n")
-    return 0
 
 
 def _estimate(path: Path, design: Design, request: Request) -> Estimates:
@@ -88,6 +90,12 @@ def _parser() -> Parser:
     )
     parser.add_argument("data", metavar="DATA", help="CSV (UTF-8) or Parquet file, one row per respondent")
     parser.add_argument("--design", required=True, metavar="DESIGN.json", help="the design, as svydesign() arguments")
+    add_request_options(parser)
+    return parser
+
+
+def add_request_options(parser: Parser) -> None:
+    """The options that say what to estimate (shared with `cunsheng estimate --survey`)."""
     parser.add_argument("--stat", required=True, choices=STATS, help="the statistic")
     parser.add_argument("--var", required=True, metavar="COL", help="the analysis variable")
     parser.add_argument("--denominator", metavar="COL", help="the denominator of --stat ratio")
@@ -100,4 +108,4 @@ def _parser() -> Parser:
     parser.add_argument("--deff", action="store_true", help="report the design effect (SRS without replacement)")
     parser.add_argument("--na", choices=NA_POLICIES, default="fail", help="missing values: fail (default) or drop")
     parser.add_argument("--json", action="store_true", help="write JSON instead of a table")
-    return parser
+

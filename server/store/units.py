@@ -161,3 +161,34 @@ class KnownVillages:
             return False
         self._codes.add(code)
         return True
+
+
+def population_by_place(session: Session, code: str, year: int | None = None) -> dict[tuple[str, str, str], int]:
+    """Residents of a subtree by (城乡: urban/rural, sex, age group), summed over its villages (latest
+    year by default): the margins of the results pages' post-stratification."""
+    where = [col(Population.code).startswith(prefix(code))]
+    if year is None:
+        year = session.exec(select(func.max(Population.year)).where(*where)).one()
+    query = (select(Unit.urban_rural, Population.sex, Population.age_group, func.sum(Population.count))
+             .join(Unit, col(Unit.code) == col(Population.code)).where(*where, Population.year == year)
+             .group_by(Unit.urban_rural, Population.sex, Population.age_group))
+    out: dict[tuple[str, str, str], int] = {}
+    for ur, sex, age, total in session.exec(query):
+        if ur is None:  # a village without 城乡分类代码 has no 城乡 cell (its responses have none either)
+            continue
+        key = ("urban" if ur in URBAN else "rural", sex, age)
+        out[key] = out.get(key, 0) + int(total)
+    return out
+
+
+def households_by_place(session: Session, code: str) -> dict[str, int]:
+    """Households of a subtree's villages by 城乡 (urban/rural)."""
+    query = (select(Unit.urban_rural, func.sum(Unit.households))
+             .where(col(Unit.code).startswith(prefix(code)), Unit.level == "village").group_by(Unit.urban_rural))
+    out: dict[str, int] = {}
+    for ur, total in session.exec(query):
+        if ur is None:
+            continue
+        key = "urban" if ur in URBAN else "rural"
+        out[key] = out.get(key, 0) + int(total or 0)
+    return out

@@ -138,6 +138,7 @@ class Kind:
     special_below_min: bool = False  # special codes must lie below `min` (numbers)
     codes: bool = False              # answers are choice codes (value labels are its choices)
     unit: str = ""                   # unit of the stored number when the definition names none
+    estimate: str | None = None      # results pages: prop (per level), mean, or share (per choice 0/1 column)
 
 
 def _k(name: str, label: str, keys: str, needs: str, **kw: Any) -> Kind:
@@ -150,21 +151,21 @@ KINDS: dict[str, Kind] = {
     for k in (
         _k("single", "单选", "choices", "choices", bounds=c.no_bounds, dtype="Int64", macro="choice", control="radio",
            uses=frozenset({COMPARE, SELECTED, ANSWERED}), variables=_own, from_form=f.form_code,
-           to_form=f.plain_form, check=c.check_code, export=_export_plain, codes=True),
+           to_form=f.plain_form, check=c.check_code, export=_export_plain, codes=True, estimate="prop"),
         _k("multiple", "多选", "choices exclusive min_choices max_choices", "choices", bounds=c.no_bounds, dtype="object",
            macro="choice", control="checkbox", uses=frozenset({SELECTED, COUNT, ANSWERED}), variables=_own,
            from_form=f.form_codes, to_form=f.plain_form, check=c.check_codes, export=_export_indicators, columns=_columns_indicators,
-           codes=True),
+           codes=True, estimate="share"),
         _k("matrix", "矩阵", "choices rows", "choices rows", bounds=c.no_bounds, dtype="Int64", macro="matrix",
            control="radio", uses=frozenset({COMPARE, SELECTED, ANSWERED}), variables=_rows, from_form=f.form_code,
            to_form=f.plain_form, check=c.check_code, export=_export_plain, missing=AnswerErr.ROW_REQUIRED,
-           codes=True),
+           codes=True, estimate="prop"),
         _k("integer", "整数", "min max unit", "", bounds=c.number_bounds, dtype="Int64", macro="number", control="numeric",
            uses=_ANY, variables=_own, from_form=f.form_integer, to_form=f.plain_form, check=c.check_integer,
-           export=_export_plain, special_below_min=True),
+           export=_export_plain, special_below_min=True, estimate="mean"),
         _k("decimal", "小数", "min max unit decimals", "", bounds=c.number_bounds, dtype="Float64", macro="number",
            control="decimal", uses=_ANY, variables=_own, from_form=f.form_decimal, to_form=f.plain_form,
-           check=c.check_decimal, export=_export_plain, special_below_min=True),
+           check=c.check_decimal, export=_export_plain, special_below_min=True, estimate="mean"),
         _k("duration", "时长", "max", "", bounds=c.number_bounds, dtype="Int64", macro="duration", control="numeric",
            uses=_ANY, variables=_own, from_form=f.form_duration, to_form=f.duration_form, check=c.check_duration,
            export=_export_plain, unit="分钟"),

@@ -110,6 +110,21 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
 
     county_wide = {"unit": COUNTY, "allowed": (303,)}  # a questionnaire's state is every village's
 
+    seeded: list[bool] = []
+
+    def results(path: str, marker: str = "") -> Callable[[], Call]:
+        def call() -> Call:
+            if not seeded:  # self-completed responses in T, so every results route has a pool to weigh
+                pub = app.state.catalog.current["women"]
+                for age in (25, 45, 70) * 4:
+                    responses.save_response(session, responses.prepare(
+                        "women", pub.version_id, pub.number, str(uuid.uuid4()), OBJECT_VILLAGE,
+                        {"resp_sex": 1, "age": age, "health_self": 1 + age % 5}, "complete", "web", None, None))
+                session.commit()
+                seeded.append(True)
+            return Call("GET", f"{path}?unit={T}&q=health_self", marker=marker)
+        return call
+
     return {
         "survey_list": lambda: Call("GET", "/console/surveys", scoped=False),
         "survey_preview": lambda: Call("GET", "/console/surveys/women/preview", scoped=False),
@@ -123,6 +138,11 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "api_questionnaires": lambda: Call("GET", "/api/v1/questionnaires", scoped=False),
         "exports_form": lambda: Call("GET", "/console/exports", scoped=False),
         "exports_download": export,
+        "results_index": lambda: Call("GET", "/console/results", scoped=False),
+        "results_page": results("/console/results/women", marker="枣岭镇"),
+        "results_chart": results("/console/results/women/chart.svg"),
+        "results_design": results("/console/results/women/design.json", marker="poststratum"),
+        "api_results": results("/api/v1/results/women", marker="枣岭镇"),
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),

@@ -121,3 +121,34 @@ def test_a_frame_question_of_an_unknown_kind_is_reported_once_on_the_question() 
     with pytest.raises(DefinitionInvalid) as info:
         compile_text(V1.replace("{name: resp_sex, kind: single", "{name: resp_sex, kind: singel").encode(), "hh.yaml")
     assert [f.error.code for f in info.value.findings] == ["D08"]
+
+
+POPULATION = "population:\n  count: residents\n  sex: [F]\n  age_groups: [18-34, 35-59]\n  cells: [age_group, urban_rural]\n"
+
+
+def test_a_population_declaration_compiles_to_the_weighting_target() -> None:
+    survey = compile_text(V1.replace("pages:\n", POPULATION + "pages:\n", 1).encode(), "hh.yaml")
+    assert survey.population is not None
+    assert (survey.population.count, survey.population.sexes, survey.population.age_groups, survey.population.cells) \
+        == ("residents", ("F",), ("18-34", "35-59"), ("age_group", "urban_rural"))
+    assert compile_text(V1.encode(), "hh.yaml").population is None
+
+
+@pytest.mark.parametrize("change, value", [
+    ("count: residents", "count: people"), ("sex: [F]", "sex: [W]"), ("18-34, 35-59", "18-34, 35-60"),
+    ("cells: [age_group, urban_rural]", "cells: [age_group, township]"),
+    ("count: residents\n  sex: [F]\n  age_groups: [18-34, 35-59]\n  cells: [age_group, urban_rural]",
+     "count: households\n  cells: [age_group]"),
+])
+def test_a_broken_population_declaration_is_a_clear_definition_error(change: str, value: str) -> None:
+    text = V1.replace("pages:\n", POPULATION.replace(change, value) + "pages:\n", 1)
+    with pytest.raises(DefinitionInvalid) as info:
+        compile_text(text.encode(), "hh.yaml")
+    assert any(f.error.code == "D44" and "population" in str(f) for f in info.value.findings), info.value.findings
+
+
+def test_a_population_cell_of_age_needs_the_frame_age_mapping() -> None:
+    text = V1.replace("  age: resp_age\n", "").replace("pages:\n", POPULATION + "pages:\n", 1)
+    with pytest.raises(DefinitionInvalid) as info:
+        compile_text(text.encode(), "hh.yaml")
+    assert any(f.error.code == "D44" and "frame.age" in str(f) for f in info.value.findings)

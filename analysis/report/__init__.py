@@ -1,0 +1,1 @@
+"""Reports of finished estimates: charts (and, later, tables and packs)."""

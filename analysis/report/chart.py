@@ -1,0 +1,77 @@
+"""Point estimates with their confidence intervals as an SVG chart (matplotlib, drawn on the server).
+
+One horizontal row per estimate, labels on the left, so long Chinese labels stay readable on a
+360 px phone; the figure is about 340 px wide and scales with its container. Text is drawn as
+glyph outlines with a CJK font (WenQuanYi Micro Hei, Debian's fonts-wqy-microhei, which the
+Makefile installs), so the SVG needs no font on the reader's device. Must not estimate anything;
+matplotlib is imported only when a chart is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One row of the chart: its label, the estimate and its interval (None when not shown)."""
+
+    label: str
+    estimate: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+def _font() -> Any:
+    from matplotlib import font_manager
+
+    for path in FONT_FILES:
+        if Path(path).is_file():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path)
+    return font_manager.FontProperties(family="sans-serif")
+
+
+def interval_chart(points: Sequence[Point], title: str, percent: bool = False) -> str:
+    """The SVG text of a dot-and-whisker chart of `points` (missing estimates are labelled '—')."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    font = _font()
+    scale = 100.0 if percent else 1.0
+    height = 1.0 + 0.34 * max(len(points), 1)
+    fig = Figure(figsize=(4.7, height), dpi=72)
+    ax = fig.add_axes((0.30, 0.62 / height, 0.64, 1 - 1.12 / height))
+    ys = list(range(len(points)))[::-1]
+    for y, p in zip(ys, points, strict=True):
+        if p.estimate is None or not math.isfinite(p.estimate):
+            ax.text(0.02, y, "—", transform=ax.get_yaxis_transform(), va="center", fontproperties=font, fontsize=12)
+            continue
+        if p.low is not None and p.high is not None:
+            ax.plot([p.low * scale, p.high * scale], [y, y], color="#2f7d5c", linewidth=2.5, solid_capstyle="butt")
+        ax.plot([p.estimate * scale], [y], "o", color="#174c36", markersize=6)
+    ax.set_yticks(ys, [p.label for p in points], fontproperties=font, fontsize=12)
+    ax.set_ylim(-0.7, len(points) - 0.3)
+    if percent:
+        ax.set_xlim(0, 100)
+    ax.grid(axis="x", color="#d0d7de", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for tick in ax.get_xticklabels():
+        tick.set_fontproperties(font)
+        tick.set_fontsize(11)
+    ax.set_xlabel(("%（" if percent else "（") + "点为估计值，线为 95% 置信区间）", fontproperties=font, fontsize=11)
+    fig.suptitle(title, fontproperties=font, fontsize=12, x=0.02, ha="left", y=1 - 0.12 / height)
+    out = io.StringIO()
+    fig.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
