@@ -145,6 +145,24 @@ class E(Catalogue):
     # post-stratification of self-completed responses (analysis.weighting.selfcompleted)
     SELF_NO_RESPONDENTS = ("selfcompleted.no_respondents", 2, "没有可加权的自填答卷（网页自填、调整格变量齐全、属于目标人群）", "no self-completed responses to weight (web channel, cell variables present, in the target population)")
     SELF_NO_POPULATION = ("selfcompleted.no_population", 2, "该单位的目标人群人口数为 0；请先导入人口数据（cunsheng units import --population）", "the unit's target population is 0; import the population first (cunsheng units import --population)")
+    # PPS selection of units (analysis.sampling.pps, cunsheng sample pps)
+    PPS_SIZE = ("sample.size", 2, "列 `{column}`（规模）第 {row} 行的值 {value} 无效：规模须为正数", "column `{column}` (size) has {value} at row {row}; sizes must be numbers > 0")
+    PPS_ID = ("sample.id", 2, "列 `{column}`（编号）第 {row} 行的值 {value} {problem_zh}；每个单位须有唯一编号", "column `{column}` (id) has {value} at row {row}, {problem_en}; every unit needs a unique id")
+    PPS_STRATUM_VALUE = ("sample.stratum_missing", 2, "列 `{column}`（分层）第 {row} 行缺失；每个单位都须属于一层", "column `{column}` (strata) is missing at row {row}; every unit needs a stratum")
+    PPS_COLUMN_TAKEN = ("sample.column_taken", 2, "抽样框已有列 `{column}`，与输出列同名；请先改名", "the frame already has a column `{column}`, which the output adds; rename it first")
+    PPS_FRAME_EMPTY = ("sample.frame_empty", 2, "抽样框 {path} 没有数据行", "the frame {path} has no rows")
+    PPS_N = ("sample.n", 2, "--n 须为正整数，不能是 {value}", "--n must be a positive integer, not {value}")
+    PPS_SEED = ("sample.seed", 2, "--seed 须为非负整数，不能是 {value}", "--seed must be an integer >= 0, not {value}")
+    PPS_N_TOO_LARGE = ("sample.n_exceeds_stratum", 2, "层 {stratum} 只有 {units} 个单位，不能抽 {n} 个；请减少样本量", "stratum {stratum} has {units} unit(s), fewer than n = {n}; lower n")
+    PPS_STRATUM_UNALLOCATED = ("sample.stratum_unallocated", 2, "层 {stratum} 不在分配文件中；请为它补一行 stratum,n", "stratum {stratum} is not in the allocation; add a stratum,n row for it")
+    PPS_ALLOCATION_HEADER = ("sample.allocation_header", 2, "分配文件 {path} 的表头须恰好是 stratum,n，现在是 {given}", "the allocation {path} must have the header stratum,n, not {given}")
+    PPS_ALLOCATION_N = ("sample.allocation_n", 2, "分配文件 {path} 第 {row} 行的 n 值 {value} 无效：须为非负整数", "the allocation {path} has n = {value} at row {row}; it must be an integer >= 0")
+    PPS_ALLOCATION_STRATUM = ("sample.allocation_stratum", 2, "分配文件 {path} 第 {row} 行的层 {stratum} {problem_zh}", "the allocation {path} row {row}: stratum {stratum} {problem_en}")
+    OUT_DIRECTORY = ("cli.out_directory", 2, "输出文件 {path} 的目录不存在；请先建立目录", "the directory of the output file {path} does not exist; create it first")
+
+    # AAPOR outcome rates (analysis.fieldwork.rates, cunsheng rates)
+    RATES_CODE = ("rates.code_unknown", 2, "第 {row} 行的处置码 {code} 不是可用的 AAPOR 处置码（见 docs/guide/supervisor.md）", "row {row} has disposition code {code}, which is not an accepted AAPOR code (see README, Fieldwork tools)")
+    RATES_E = ("rates.e_range", 2, "--e 须在 0 和 1 之间，不能是 {value}", "--e must be between 0 and 1, not {value}")
     # fmt: on
 
 

@@ -17,6 +17,8 @@ commands:
   check      compile every questionnaire definition and report errors
   estimate   design-based estimates from a CSV or Parquet file, or --survey NAME from the database
   weights    survey weights from a respondent file and a weighting specification
+  sample     draw units from a frame CSV (cunsheng sample pps FRAME.csv --size COL --n N --seed S ...)
+  rates      AAPOR response, cooperation, refusal and contact rates from final dispositions
   units      import the org-unit tree and population (cunsheng units import UNITS.csv --population POP.csv)
   staff      console accounts: add one (the first admin too), issue a device token
   export     one questionnaire's responses to CSV, XLSX, Parquet, Stata, SPSS or a codebook
@@ -52,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.cli.weights import main as weights_main
 
         return weights_main(rest)
+    if command == "sample":
+        from analysis.cli.sample import main as sample_main
+
+        return sample_main(rest)
+    if command == "rates":
+        from analysis.cli.rates import main as rates_main
+
+        return rates_main(rest)
     if command == "export":
         from server.exports_cli import main as export_main
 

@@ -1,2 +1,3 @@
-"""The command lines of analysis: `cunsheng estimate` (`analysis.cli.estimate`) and
-`cunsheng weights` (`analysis.cli.weights`). Import-light: nothing is imported here."""
+"""The command lines of analysis: `cunsheng estimate` (`analysis.cli.estimate`), `cunsheng weights`
+(`analysis.cli.weights`), `cunsheng sample` (`analysis.cli.sample`) and `cunsheng rates`
+(`analysis.cli.rates`). Import-light: nothing is imported here."""

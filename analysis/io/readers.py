@@ -139,6 +139,18 @@ def read_frame(path: Path) -> Any:
         raise _unreadable(path, exc) from None
 
 
+def read_text_frame(path: Path) -> Any:
+    """A whole UTF-8 CSV (with or without BOM) as a DataFrame of text, every value as written (empty is "")."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise AnalysisError(E.FILE_MISSING, path=path)
+    try:
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except (UnicodeDecodeError, ValueError, OSError) as exc:
+        raise _unreadable(path, exc) from None
+
+
 def _read_csv(path: Path, needed: Mapping[str, str]) -> dict[str, Column]:
     import pandas as pd
 

@@ -1,0 +1,1 @@
+"""Fieldwork outcomes: AAPOR final dispositions and the outcome rates computed from them (`rates`)."""

@@ -1,0 +1,1 @@
+"""Probability samples of units: systematic PPS selection with certainty rounds (`pps`)."""
