@@ -41,7 +41,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 CUNSHENG = str(Path(sys.executable).parent / "cunsheng")
-VILLAGES = ROOT / "server" / "data" / "villages.csv"
+UNITS = ROOT / "server" / "data" / "county" / "units.csv"  # the bundled county: its village rows
 URL = "/api/v1/surveys/bench/responses"
 WARMUP, POSTS, CONCURRENCY = 500, 5000, (50, 200)
 TEXTS = ["希望多组织亲子活动", "村里的路灯需要修", "没有意见", "想学电商技能", "希望开办托育班"]
@@ -63,7 +63,8 @@ def definition() -> str:
 
 
 def village_codes() -> list[str]:
-    return [line.split(",", 1)[0] for line in VILLAGES.read_text(encoding="utf-8-sig").splitlines()[1:] if line]
+    rows = [line.split(",") for line in UNITS.read_text(encoding="utf-8-sig").splitlines()[1:] if line]
+    return [row[0] for row in rows if row[2] == "village"]
 
 
 def bodies(count: int, villages: list[str], rng: random.Random) -> list[bytes]:
