@@ -3,19 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from server.store import (  # noqa: F401  (register the tables)
-    audit,
-    drafts,
-    limits,
-    logins,
-    questionnaires,
-    responses,
-    sessions,
-    staff,
-    tokens,
-    units,
-    versions,
-)
+from server.store import register_tables
+
+register_tables()
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)

@@ -4,14 +4,23 @@ The only place that runs queries. Routes call these functions with the request's
 code (surveys/, analysis/) never opens a session. Each write path exists once. Schema changes go
 through Alembic migrations in `server/migrations`, never `create_all`.
 
-Nouns: `versions` (published questionnaire definitions), `villages`, `drafts` (answers in progress),
-`responses` (finished, never overwritten). Units, staff, audit, waves and cases get modules of their
-own here as they arrive.
+Nouns: `versions` (published questionnaire definitions), `units` (the org-unit tree and population),
+`drafts` (answers in progress), `responses` (finished, never overwritten), `staff`, `sessions`, `tokens`,
+`logins`, `limits`, `audit`, `questionnaires`. Waves and cases get modules of their own as they arrive.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime
+
+
+def register_tables() -> None:
+    """Import every module of this package, so that `SQLModel.metadata` holds every table (for the
+    migrations and the test that compares them with the tables): a new noun needs no list updated."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def utcnow() -> datetime:
