@@ -93,18 +93,19 @@ def draw(
     strata_column: str | None,
     n: int | None,
     allocation: Mapping[str, int] | None,
-    seed: int,
+    seed: int | np.random.Generator,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """The selected rows (frame columns plus stratum, prob, certainty, selection_order) and the per-stratum
-    summary; `frame` is a DataFrame of text columns in frame order whose sizes were checked."""
+    summary; `frame` is a DataFrame of text columns in frame order whose sizes were checked. `seed` is
+    the integer of `numpy.random.default_rng(seed)`, or a generator to draw from (a simulation's)."""
     import pandas as pd
 
     sizes = frame[size_column].astype(np.float64).to_numpy()
     labels = frame[strata_column].astype(str).to_numpy() if strata_column else np.full(len(frame), ALL, dtype=object)
     strata = sorted(set(labels.tolist()))
     wanted = allocation_for(strata, n, allocation)
-    rng = np.random.default_rng(seed)
-    parts, summary = [], []
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rows, added, summary = [], [], []
     for stratum in strata:
         where = np.flatnonzero(labels == stratum)
         n_h = wanted[stratum]
@@ -112,12 +113,10 @@ def draw(
             raise AnalysisError(E.PPS_N_TOO_LARGE, stratum=show(stratum), units=where.size, n=n_h)
         chosen = select(sizes[where], n_h, rng)
         order = np.concatenate([chosen.certainty, np.sort(chosen.picks)])
-        part = frame.iloc[where[order]].copy()
-        part["stratum"] = stratum
-        part["prob"] = chosen.prob[order]
-        part["certainty"] = np.r_[np.ones(chosen.certainty.size, int), np.zeros(chosen.picks.size, int)]
-        part["selection_order"] = np.arange(1, order.size + 1)
-        parts.append(part)
+        rows.append(where[order])
+        added.append((np.full(order.size, stratum, dtype=object), chosen.prob[order],
+                      np.r_[np.ones(chosen.certainty.size, int), np.zeros(chosen.picks.size, int)],
+                      np.arange(1, order.size + 1)))
         summary.append(
             {
                 "stratum": stratum,
@@ -127,7 +126,10 @@ def draw(
                 "frame_size": _number(sizes[where].sum()),
             }
         )
-    return pd.concat(parts, ignore_index=True), summary
+    selected = frame.iloc[np.concatenate(rows)].reset_index(drop=True)
+    for name, values in zip(ADDED_COLUMNS, zip(*added, strict=True), strict=True):
+        selected[name] = pd.array(np.concatenate(values), dtype="str") if name == "stratum" else np.concatenate(values)
+    return selected, summary
 
 
 def _number(value: float) -> int | float:
