@@ -95,11 +95,15 @@ def class_codes(columns: Columns, names: Sequence[str], n: int) -> tuple[np.ndar
     return codes.reshape(-1), labels
 
 
-def nonresponse_adjust(w: np.ndarray, responded: np.ndarray, classes: np.ndarray, labels: list[str]) -> np.ndarray:
+def nonresponse_adjust(
+    w: np.ndarray, responded: np.ndarray, classes: np.ndarray, labels: list[str], counted: np.ndarray | None = None
+) -> np.ndarray:
     """Weighting-class adjustment (VDK 2018, sec. 13.5): respondents' weights times
-    sum w(eligible) / sum w(respondents) in their class; non-respondents get 0."""
+    sum w(eligible) / sum w(respondents) in their class; non-respondents get 0. `counted` marks the
+    rows whose weight makes up the eligible total (default all; a field replacement is a respondent
+    that stands in for another household, so it counts among the respondents only)."""
     size = len(labels)
-    eligible = np.bincount(classes, weights=w, minlength=size)
+    eligible = np.bincount(classes, weights=w if counted is None else np.where(counted, w, 0.0), minlength=size)
     resp = np.bincount(classes, weights=np.where(responded, w, 0.0), minlength=size)
     empty = np.flatnonzero(resp <= 0)
     if len(empty):
