@@ -143,8 +143,12 @@ class Grid:
         self.data = {name: np.zeros(self.shape) for name in names}
 
     def add(self, index: Sequence[np.ndarray], values: Mapping[str, np.ndarray | None]) -> None:
-        """Add each named per-row value (None: count rows) into the cell of its index."""
-        need = tuple(int(i.max(initial=-1)) + 1 for i in index)
+        """Add each named per-row value (None: count rows) into the cell of its index; only the
+        cells from the batch's lowest first-axis code on are counted (a batch mostly holds a few
+        units of a file sorted by unit)."""
+        if not len(index[0]):
+            return
+        need = tuple(int(i.max()) + 1 for i in index)
         if any(n > s for n, s in zip(need, self.shape, strict=True)):
             shape = tuple(max(s * 2, n) if n > s else s for n, s in zip(need, self.shape, strict=True))
             self.data = {name: _grown(array, shape, 0.0) for name, array in self.data.items()}
@@ -152,9 +156,12 @@ class Grid:
         flat = index[0]
         for axis, width in zip(index[1:], self.shape[1:], strict=True):
             flat = flat * width + axis
-        size = int(np.prod(self.shape))
+        low = int(index[0].min()) * int(np.prod(self.shape[1:]))
+        if low:
+            flat = np.subtract(flat, low, out=flat if len(index) > 1 else None)
         for name, value in values.items():
-            self.data[name] += np.bincount(flat, weights=value, minlength=size).reshape(self.shape)
+            sums = np.bincount(flat, weights=value)
+            self.data[name].reshape(-1)[low : low + len(sums)] += sums
 
     def get(self, name: str, sizes: Sequence[int]) -> np.ndarray:
         """The accumulator cut to the codes in use."""
