@@ -67,7 +67,8 @@ def parquet_layout(path: Path) -> tuple[int, dict[str, bool]]:
 
 def iter_parquet(path: Path, needed: Mapping[str, str], batch_rows: int) -> Iterator[dict[str, Column]]:
     """The `needed` columns of a Parquet file, batch by batch (at most `batch_rows` rows each), as the
-    same numbers and codes `read_table` gives for the whole file (codes are per batch). The next
+    same numbers and codes `read_table` gives for the whole file (codes are per batch). A row group
+    that fits in a batch is one batch (decoded as it is stored, with nothing to stitch); the next
     batches are decoded in a thread while the caller works on this one (pyarrow releases the GIL)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -79,10 +80,32 @@ def iter_parquet(path: Path, needed: Mapping[str, str], batch_rows: int) -> Iter
         _check_names(needed, schema.names)
         text = [name for name in needed if pa.types.is_string(schema.field(name).type)]
         file = pq.ParquetFile(path, read_dictionary=text)
-        for batch in _prefetched(file.iter_batches(batch_size=batch_rows, columns=list(needed), use_threads=False)):
-            yield {name: _arrow_column(batch.column(name)) for name in needed}
+        for batch in _prefetched(_batches(file, list(needed), batch_rows)):
+            yield {name: _arrow_column(_one_array(batch.column(name))) for name in needed}
     except (pa.ArrowInvalid, OSError) as exc:
         raise _unreadable(path, exc) from None
+
+
+def _batches(file: Any, names: list[str], batch_rows: int) -> Iterator[Any]:
+    """Tables of whole row groups (consecutive small ones together) up to `batch_rows` rows; a row
+    group larger than that in batches of `batch_rows`."""
+    import pyarrow as pa
+
+    metadata = file.metadata
+    run: list[int] = []
+    rows = 0
+    for group in range(metadata.num_row_groups):
+        size = metadata.row_group(group).num_rows
+        if run and rows + size > batch_rows:
+            yield file.read_row_groups(run, columns=names, use_threads=False)
+            run, rows = [], 0
+        if size <= batch_rows:
+            run, rows = [*run, group], rows + size
+            continue
+        for batch in file.iter_batches(batch_size=batch_rows, row_groups=[group], columns=names, use_threads=False):
+            yield pa.Table.from_batches([batch])
+    if run:
+        yield file.read_row_groups(run, columns=names, use_threads=False)
 
 
 def _prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:

@@ -59,25 +59,27 @@ class Dictionary:
 
     def _integer_codes(self, values: np.ndarray) -> np.ndarray | None:
         """Codes of integers through a table over their range (one gather per batch), or None when
-        the range is too wide for a table."""
+        the range is too wide for a table. The table starts at 0 when it can (no shift per batch);
+        values new to the table get codes in increasing order."""
         low, high = int(values.min()), int(values.max())
+        seen_low, seen_high = low, high
         if len(self.table):
             low, high = min(low, self.low), max(high, self.low + len(self.table) - 1)
-        if high - low > 4 * len(values) + (1 << 16):
+        limit = 4 * len(values) + (1 << 16)
+        if 0 < low and high <= limit:
+            low = 0
+        if high - low > limit:
             return None
         if low != self.low or high - low + 1 != len(self.table):
             table = np.full(high - low + 1, -1, dtype=np.int64)
             table[self.low - low : self.low - low + len(self.table)] = self.table
             self.low, self.table = low, table
         shifted = values - low if low else values
-        codes = self.table[shifted]
-        new = codes < 0
-        if new.any():
-            seen = np.flatnonzero(np.bincount(shifted[new], minlength=len(self.table)))
-            for value in (seen + low).tolist():
+        if (self.table[seen_low - low : seen_high - low + 1] < 0).any():  # this batch may hold new values
+            present = np.bincount(shifted, minlength=len(self.table)) > 0
+            for value in (np.flatnonzero(present & (self.table < 0)) + low).tolist():
                 self.table[value - low] = self._code(value)
-            codes[new] = self.table[shifted[new]]
-        return codes
+        return np.take(self.table, shifted)
 
     def _code(self, value: Any) -> int:
         code = self.index.get(value)
@@ -141,8 +143,12 @@ class Grid:
         self.data = {name: np.zeros(self.shape) for name in names}
 
     def add(self, index: Sequence[np.ndarray], values: Mapping[str, np.ndarray | None]) -> None:
-        """Add each named per-row value (None: count rows) into the cell of its index."""
-        need = tuple(int(i.max(initial=-1)) + 1 for i in index)
+        """Add each named per-row value (None: count rows) into the cell of its index; only the
+        cells from the batch's lowest first-axis code on are counted (a batch mostly holds a few
+        units of a file sorted by unit)."""
+        if not len(index[0]):
+            return
+        need = tuple(int(i.max()) + 1 for i in index)
         if any(n > s for n, s in zip(need, self.shape, strict=True)):
             shape = tuple(max(s * 2, n) if n > s else s for n, s in zip(need, self.shape, strict=True))
             self.data = {name: _grown(array, shape, 0.0) for name, array in self.data.items()}
@@ -150,9 +156,12 @@ class Grid:
         flat = index[0]
         for axis, width in zip(index[1:], self.shape[1:], strict=True):
             flat = flat * width + axis
-        size = int(np.prod(self.shape))
+        low = int(index[0].min()) * int(np.prod(self.shape[1:]))
+        if low:
+            flat = np.subtract(flat, low, out=flat if len(index) > 1 else None)
         for name, value in values.items():
-            self.data[name] += np.bincount(flat, weights=value, minlength=size).reshape(self.shape)
+            sums = np.bincount(flat, weights=value)
+            self.data[name].reshape(-1)[low : low + len(sums)] += sums
 
     def get(self, name: str, sizes: Sequence[int]) -> np.ndarray:
         """The accumulator cut to the codes in use."""
@@ -171,27 +180,34 @@ class Firsts:
         self.row = np.zeros(0, dtype=np.int64)
         self.value = np.zeros(0)
 
-    def note(self, codes: np.ndarray, offset: int, values: np.ndarray | None = None) -> np.ndarray | None:
-        """Record the first occurrence of every code of this batch not seen before; return the
-        batch's first index of every code (None when the batch has no new code)."""
+    def note(
+        self, codes: np.ndarray, offset: int, values: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Record the first occurrence of every code of this batch not seen before; return those
+        codes and their first index in the batch (None when the batch has no new code)."""
+        seen = len(self.row)
         size = int(codes.max(initial=-1)) + 1
-        if size <= len(self.row):
+        if size <= seen:
             return None  # every code below len(self.row) was noted in the batch that created it
-        if size > len(self.row):
-            self.row = np.concatenate([self.row, np.full(size - len(self.row), self.NONE, dtype=np.int64)])
-            self.value = np.concatenate([self.value, np.full(size - len(self.value), np.nan)])
-        first = first_rows(codes, size)
-        new = (first < len(codes)) & (self.row[:size] == self.NONE)
-        self.row[:size][new] = offset + first[new]
+        self.row = np.concatenate([self.row, np.full(size - seen, self.NONE, dtype=np.int64)])
+        self.value = np.concatenate([self.value, np.full(size - seen, np.nan)])
+        first = first_rows(codes, size)[seen:]
+        present = first < len(codes)
+        new, index = np.flatnonzero(present) + seen, first[present]
+        self.row[new] = offset + index
         if values is not None:
-            self.value[:size][new] = values[first[new]]
-        return first
+            self.value[new] = values[index]
+        return new, index
 
 
 def first_rows(codes: np.ndarray, size: int) -> np.ndarray:
-    """The first index of every code 0..size-1 in `codes` (len(codes) where absent)."""
+    """The first index of every code 0..size-1 in `codes` (len(codes) where absent), found among
+    the starts of runs of equal codes (a unit's or a stratum's rows mostly come together)."""
+    starts = np.flatnonzero(codes[1:] != codes[:-1])[::-1] + 1
     first = np.full(size, len(codes), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    first[codes[starts]] = starts
+    if len(codes):
+        first[codes[0]] = 0
     return first
 
 

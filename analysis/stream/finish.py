@@ -92,7 +92,7 @@ def _degf(state: Scan, stratum_of_unit: np.ndarray) -> int:
     sizes = [state.n_units, state.n_domains]
     nonzero = (state.cells.get("n", sizes) - state.cells.get("zero", sizes)).sum(axis=1)
     used = nonzero + state.units.get("nonzero", [state.n_units]) > 0
-    return int(np.count_nonzero(used) - len(np.unique(stratum_of_unit[used])))
+    return int(np.count_nonzero(used) - np.count_nonzero(np.bincount(stratum_of_unit[used])))
 
 
 def _domains(state: Scan) -> tuple[Domains, np.ndarray]:

@@ -112,7 +112,10 @@ def _batch(state: Scan, columns: Columns, offset: int) -> None:
 
 def _codes(state: Scan, dictionary: Dictionary, columns: Columns, name: str, role: str, offset: int) -> np.ndarray:
     """Global codes of a design column; a missing value is noted and coded 0 (an error follows)."""
-    codes = dictionary.codes(columns[name])
+    column = columns[name]
+    codes = dictionary.codes(column)
+    if isinstance(column, np.ndarray) and column.dtype.kind in "biu":
+        return codes  # integers read without nulls: nothing is missing
     missing = codes < 0
     state.findings.note(f"missing:{name}:{role}", missing, offset)
     return np.where(missing, 0, codes) if missing.any() else codes
@@ -137,16 +140,15 @@ def _units(state: Scan, strata: np.ndarray, psu: np.ndarray, offset: int) -> np.
         units = state.nested.codes(strata, psu)
         state.unit_stratum = state.nested.first
         return units
-    size = len(state.psu)
-    first = state.unit_first.note(psu, offset)
-    if first is not None:
-        fresh = np.full(size, -1, dtype=np.int64)
+    found = state.unit_first.note(psu, offset)
+    if found is not None:
+        new, index = found
+        fresh = np.full(len(state.psu), -1, dtype=np.int64)
         fresh[: len(state.unit_stratum)] = state.unit_stratum
-        new = np.flatnonzero((first < len(psu)) & (fresh[: len(first)] < 0))
-        fresh[new] = strata[first[new]]
+        fresh[new] = strata[index]
         state.unit_stratum = fresh
     if state.design.strata:
-        clash = strata != state.unit_stratum[psu]
+        clash = strata != np.take(state.unit_stratum, psu)
         if clash.any() or state.clashes:
             _note_clashes(state, psu, strata, clash, offset)
     return psu
@@ -176,6 +178,9 @@ def _weights(state: Scan, columns: Columns, offset: int) -> np.ndarray:
         return np.ones(nrows(columns))
     role = "weights" if design.weights else "probs"
     values = numeric(columns[name], name, role)
+    valid = (values >= 0) & (values < np.inf) if design.weights else (values > 0) & (values <= 1)
+    if valid.all():  # NaN fails every comparison: nothing missing or invalid
+        return values if design.weights else 1.0 / values
     missing = np.isnan(values)
     state.findings.note(f"missing:{name}:{role}", missing, offset)
     if design.weights:
@@ -249,13 +254,13 @@ def _add_numbers(
     """Cell sums of w, of the shifted numerator and of w x; the domain's shifted second moments."""
     if state.binary and not ((y == 0) | (y == 1)).all():
         state.binary = False
-    c = _pilot(state, domain, w, y, x)[domain]
-    e = y - c if x is None else y - c * x
+    c = np.take(_pilot(state, domain, w, y, x), domain)
+    e = np.subtract(y, c, out=c) if x is None else y - c * x
     a = w * e
     values: dict[str, np.ndarray | None] = {"n": None, "w": w, "a": a}
     moments: dict[str, np.ndarray | None] = {}
     if x is None:
-        moments["q"] = a * e
+        moments["q"] = np.multiply(a, e, out=e)
     else:
         values["x"] = w * x
         moments.update(ee=a * e, ex=a * x, xx=values["x"] * x)
