@@ -42,7 +42,7 @@ test: $(BIN)/cunsheng chromium libreoffice
 
 # Refresh the README's phone screenshots in docs/screenshots (a plain test run writes them to a temporary folder).
 screenshots: $(BIN)/cunsheng chromium
-	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py
+	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py tests/server/test_fieldwork_browser.py
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py

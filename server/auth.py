@@ -40,6 +40,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "surveys.manage": frozenset({"admin"}),
     "results.read": frozenset({"admin", "evaluator", "supervisor", "viewer"}),  # weighted estimates (aggregates only)
     "account.self": ALL,  # one's own password
+    "waves.manage": frozenset({"admin"}),  # create waves, draw their samples, move their status on
+    "fieldwork.view": frozenset({"admin", "evaluator", "supervisor"}),  # a wave's progress, rates and design
+    "listing.edit": frozenset({"supervisor", "collector"}),  # a sampled village's household listing (never exported)
+    "cases.work": frozenset({"supervisor", "collector"}),  # cases, visits, respondents, interviews, dispositions
+    "cases.assign": frozenset({"admin", "supervisor"}),  # reassign cases, release reserve households
+    "responses.review": frozenset({"admin", "supervisor"}),  # township, then county review of interviews
 }
 
 # Routes open to anyone: residents' pages and the public API (anonymous, under the rate limits), the

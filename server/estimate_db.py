@@ -7,6 +7,7 @@ the database"). DATA and --design are not given; every other option and the outp
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from analysis.cli.estimate import PROG, add_request_options, request_of, write
 from analysis.cli.parser import Parser
@@ -45,6 +46,19 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _pool(session: Any, catalog: Any, survey: str, unit: Any, wave: str | None) -> Any:
+    """A wave's weighted interviews (by name or number), or the self-completed pool."""
+    from server import results, wavedesign
+    from server.store import waves
+
+    if wave is None:
+        return results.pool_of(session, catalog, survey, unit)
+    found = waves.find_wave(session, wave) or (waves.get_wave(session, int(wave)) if wave.isdigit() else None)
+    if found is None:
+        raise Problem(results.R.NO_WAVE, wave=wave[:40])
+    return wavedesign.pool(session, catalog, found, survey, unit)
+
+
 def _estimate(survey: str, unit_code: str, wave: str | None, request: Request) -> Estimates:
     from sqlmodel import Session, select
 
@@ -55,8 +69,6 @@ def _estimate(survey: str, unit_code: str, wave: str | None, request: Request) -
     from server.staff_errors import S
     from server.store.units import Unit, get_unit
 
-    if wave is not None:
-        raise Problem(results.R.NO_WAVE, wave=wave[:40])
     engine, catalog = prepare_database(Settings())
     try:
         if survey not in catalog.current:
@@ -70,7 +82,7 @@ def _estimate(survey: str, unit_code: str, wave: str | None, request: Request) -
                 unit = session.exec(select(Unit).where(Unit.parent == None).order_by(Unit.code)).first()  # noqa: E711
                 if unit is None:
                     raise Problem(S.NOT_FOUND)
-            pool = results.pool_of(session, catalog, survey, unit)
+            pool = _pool(session, catalog, survey, unit, wave)
         if pool.problem is not None:
             raise pool.problem
         assert pool.design is not None and pool.weighted is not None

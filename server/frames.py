@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from server.catalog import Catalog
 from server.errors import P
-from server.store import responses
+from server.store import responses, reviews
 from server.store.units import Unit
 from surveys.frame import Frame, Place, Stored, frame_of, row_of
 from surveys.problem import Problem
@@ -61,10 +61,11 @@ def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filter
     for rows in responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
                                        filters.outcome, batch):
         out = []
+        status = reviews.statuses(session, [r.id or 0 for r in rows])
         for r in rows:
             pub = catalog.by_id[r.version_id]
             stored = Stored(r.id or 0, r.instance_id, pub.number, r.channel, r.outcome, r.answers, r.received_at,
-                            r.started_at, r.completed_at, r.duration_seconds)
+                            r.started_at, r.completed_at, r.duration_seconds, status[r.id or 0])
             out.append(row_of(frame, pub.survey, stored, where.get(r.village or "", Place(r.village or ""))))
         yield out
 

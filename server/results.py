@@ -50,6 +50,8 @@ class R(Catalogue):
     BAD_UNIT = ("results.bad_unit", 422, "单位代码“{unit}”不正确：应为 12 位数字的统计用区划代码。")
     BAD_FORMAT = ("results.bad_format", 422, "format 只能是 json 或 csv，不能是“{value}”。")
     NO_WAVE = ("results.no_wave", 2, "还没有名为“{wave}”的抽样调查轮次；不给 --wave 时使用自填答卷的事后加权。")
+    NO_WAVE_WEIGHTS = ("results.no_wave_weights", 422, "调查轮次“{wave}”还不能计算权数：{why}")
+    WAVE_SURVEY = ("results.wave_survey", 422, "调查轮次“{wave}”没有调查问卷“{survey}”。")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class Pool:
     unit: Unit
     weighted: Weighted | None
     problem: Problem | None = None
+    note: str = NOTE  # how the pool is weighted (a wave's probability sample says so)
+    notes: tuple[str, ...] = ()  # a wave's weighting notes (class collapses, methods)
 
     @property
     def design(self) -> Design | None:

@@ -36,7 +36,7 @@ META: tuple[Column, ...] = (
     Column("instance_id", "string", "实例编号", "Instance id"),
     Column("survey", "string", "问卷", "Questionnaire"),
     Column("version", "Int64", "问卷版本", "Questionnaire version"),
-    Column("channel", "string", "收集渠道（web：居民自填网页；api：设备或接口）", "Channel"),
+    Column("channel", "string", "收集渠道（web：居民自填网页；api：设备或接口；case：入户访问）", "Channel"),
     Column("outcome", "string", "结果（complete：答完；ended：按问卷规则提前结束）", "Outcome"),
     Column("review_status", "string", "复核状态", "Review status"),
     Column("received_at", _UTC, "收到时间（UTC）", "Received at (UTC)"),
@@ -60,11 +60,14 @@ WEIGHTS: tuple[Column, ...] = (
     Column("weight", "Float64", "权重", "Weight"),
     Column("poststratum", "string", "事后分层调整格（合并后）", "Post-stratification cell (after merging)"),
 )
+REVIEW_LABELS = (("not_reviewed", "待审核"), ("township_approved", "乡镇已通过"), ("approved", "已通过"),
+                 ("rejected", "已拒绝"), ("returned", "已退回"))  # a wave interview's review (server/store/reviews.py)
 # Value labels of the metadata columns that hold codes (the text labels of the codebook).
 META_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
     "sex": SEX_LABELS, "urban_rural": URBAN_RURAL_LABELS,
     "outcome": (("complete", "答完"), ("ended", "按问卷规则提前结束")),
-    "channel": (("web", "居民自填网页"), ("api", "设备或接口")),
+    "channel": (("web", "居民自填网页"), ("api", "设备或接口"), ("case", "入户访问")),
+    "review_status": REVIEW_LABELS,
 }
 
 

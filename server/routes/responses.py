@@ -23,7 +23,7 @@ from server.deps import BodyDep, CatalogDep, OpenSurveyDep, SessionDep, SurveyDe
 from server.errors import P, invalid_request
 from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
 from server.staff_errors import S
-from server.store import responses
+from server.store import cases, responses
 from server.store.responses import Stored
 from surveys.answers import check_response
 from surveys.payload import unstorable
@@ -98,12 +98,21 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
     if errors and responses.find_response(session, pub.survey.name, instance_id) is None:
         raise Problem(P.ANSWERS_INVALID, details={v: e.as_dict() for v, e in errors.items()}, count=len(errors))
     new = responses.prepare(pub.survey.name, version.version_id, version.number, instance_id, payload.village,
-                            payload.answers, outcome, "api", payload.started_at, payload.completed_at,
+                            payload.answers, outcome, _channel(session, caller, instance_id), payload.started_at,
+                            payload.completed_at,
                             (caller.staff_id, caller.username) if caller else None)
     row, created = responses.save_response(session, new)
     location = request.app.url_path_for("get_response_status", survey=pub.survey.name, instance_id=row.instance_id)
     return JSONResponse(_response_json(row, payload.version), status_code=201 if created else 200,
                         headers={"Location": location})
+
+
+def _channel(session: SessionDep, caller: Any, instance_id: str) -> str:
+    """`api`, or `practice` for a device's interview of a training case (never counted or exported)."""
+    if caller is None:
+        return "api"
+    case = cases.case_of_instance(session, instance_id)
+    return responses.PRACTICE if case is not None and case.practice else "api"
 
 
 @router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status", response_model=ResponseOut,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from server import results
+from server import results, wavedesign
 from server.apidoc import problems
 from server.auth import Caller, need
 from server.catalog import Catalog
@@ -24,7 +24,7 @@ from server.deps import CatalogDep, SessionDep
 from server.errors import P
 from server.routes.console import page
 from server.staff_errors import S
-from server.store import units
+from server.store import units, waves
 from server.store.units import Unit
 from server.unitcodes import CODE
 from surveys.problem import Problem
@@ -33,6 +33,7 @@ router = APIRouter()
 Reader = Annotated[Caller, Depends(need("results.read"))]
 UnitQ = Annotated[str, Query(max_length=40, description="12 位单位代码；默认为本人权限范围的最上级单位")]
 VarQ = Annotated[str, Query(max_length=80, description="问题（变量）名；默认为第一个可分析的问题")]
+WaveQ = Annotated[int | None, Query(description="抽样调查轮次的编号：按其抽样设计和权数估计；默认为自填答卷的事后加权")]
 
 
 def _unit(session: Any, caller: Caller, code: str) -> Unit:
@@ -50,17 +51,28 @@ def _survey(catalog: Catalog, survey: str) -> None:
         raise Problem(P.SURVEY_NOT_FOUND, survey=survey[:64])
 
 
-def _context(session: Any, catalog: Catalog, caller: Caller, survey: str, unit: str, q: str) -> dict[str, Any]:
+def _pool(session: Any, catalog: Catalog, survey: str, place: Unit, wave: int | None) -> results.Pool:
+    """A wave's weighted interviews, or the self-completed responses weighted to the population."""
+    if wave is None:
+        return results.pool_of(session, catalog, survey, place)
+    found = waves.get_wave(session, wave)
+    if found is None:
+        raise Problem(S.NOT_FOUND)
+    return wavedesign.pool(session, catalog, found, survey, place)
+
+
+def _context(session: Any, catalog: Catalog, caller: Caller, survey: str, unit: str, q: str,
+             wave: int | None = None) -> dict[str, Any]:
     _survey(catalog, survey)
     place = _unit(session, caller, unit)
     compiled = catalog.current[survey].survey
     choices = results.variables(compiled)
     variable = results.variable_of(compiled, q) if q else choices[0]
-    pool = results.pool_of(session, catalog, survey, place)
+    pool = _pool(session, catalog, survey, place, wave)
     tidy, failed = results.table(pool, variable) if pool.weighted is not None else (None, [])
     return {"survey": compiled, "unit": place, "variable": variable, "choices": choices, "pool": pool, "table": tidy,
-            "failed": failed, "note": results.NOTE, "merges": results.merges_zh(pool),
-            "excluded": results.excluded_zh(pool)}
+            "failed": failed, "note": pool.note, "merges": [*results.merges_zh(pool), *pool.notes],
+            "excluded": results.excluded_zh(pool), "wave": wave}
 
 
 def _number(value: Any) -> Any:
@@ -94,8 +106,8 @@ def results_index(request: Request, catalog: CatalogDep, caller: Reader) -> Resp
 
 @router.get("/console/results/{survey}", name="results_page", include_in_schema=False)
 def results_page(request: Request, session: SessionDep, catalog: CatalogDep, caller: Reader, survey: str,
-                 unit: UnitQ = "", q: VarQ = "") -> Response:
-    ctx = _context(session, catalog, caller, survey, unit, q)
+                 unit: UnitQ = "", q: VarQ = "", wave: WaveQ = None) -> Response:
+    ctx = _context(session, catalog, caller, survey, unit, q, wave)
     sections: dict[str, list[dict[str, Any]]] = {}
     for row in _display(ctx):
         sections.setdefault(row["breakdown_label"], []).append(row)
@@ -104,10 +116,10 @@ def results_page(request: Request, session: SessionDep, catalog: CatalogDep, cal
 
 @router.get("/console/results/{survey}/chart.svg", name="results_chart", include_in_schema=False)
 def results_chart(session: SessionDep, catalog: CatalogDep, caller: Reader, survey: str, unit: UnitQ = "",
-                  q: VarQ = "") -> Response:
+                  q: VarQ = "", wave: WaveQ = None) -> Response:
     from analysis.report.chart import Point, interval_chart
 
-    ctx = _context(session, catalog, caller, survey, unit, q)
+    ctx = _context(session, catalog, caller, survey, unit, q, wave)
     variable, rows = ctx["variable"], _records(ctx["table"])
     if variable.stat == "prop":
         rows = [r for r in rows if r["breakdown"] == "overall"]
@@ -119,9 +131,9 @@ def results_chart(session: SessionDep, catalog: CatalogDep, caller: Reader, surv
 
 @router.get("/console/results/{survey}/design.json", name="results_design", include_in_schema=False)
 def results_design(session: SessionDep, catalog: CatalogDep, caller: Reader, survey: str,
-                   unit: UnitQ = "") -> Response:
+                   unit: UnitQ = "", wave: WaveQ = None) -> Response:
     _survey(catalog, survey)
-    pool = results.pool_of(session, catalog, survey, _unit(session, caller, unit))
+    pool = _pool(session, catalog, survey, _unit(session, caller, unit), wave)
     if pool.weighted is None:
         raise Problem(S.NOT_FOUND)
     body = json.dumps(pool.weighted.design, ensure_ascii=False, indent=2)
@@ -134,11 +146,12 @@ def results_design(session: SessionDep, catalog: CatalogDep, caller: Reader, sur
             responses=problems(S.SIGN_IN_REQUIRED, S.TOKEN_INVALID, S.NOT_FOUND, results.R.UNKNOWN_VARIABLE,
                                results.R.BAD_UNIT, results.R.BAD_FORMAT, results.R.NO_TARGET, P.REQUEST_INVALID))
 def api_results(session: SessionDep, catalog: CatalogDep, caller: Reader, survey: str, unit: UnitQ = "",
-                q: VarQ = "", format: Annotated[str, Query(max_length=10)] = "json") -> Response:
-    """一个问题的加权估计（总体及按性别、年龄组、城乡、乡镇）；format=csv 给出同一张表（UTF-8 带 BOM）。"""
+                q: VarQ = "", format: Annotated[str, Query(max_length=10)] = "json", wave: WaveQ = None) -> Response:
+    """一个问题的加权估计（总体及按性别、年龄组、城乡、乡镇）；format=csv 给出同一张表（UTF-8 带 BOM）；
+    wave=抽样调查轮次编号时按该轮的抽样设计和权数估计。"""
     if format not in ("json", "csv"):
         raise Problem(results.R.BAD_FORMAT, value=format[:10])
-    ctx = _context(session, catalog, caller, survey, unit, q)
+    ctx = _context(session, catalog, caller, survey, unit, q, wave)
     rows = _records(ctx["table"])
     if format == "csv":
         out = io.StringIO()
@@ -150,7 +163,7 @@ def api_results(session: SessionDep, catalog: CatalogDep, caller: Reader, survey
                         headers={"Content-Disposition": f'attachment; filename="results_{survey}_{q or "q"}.csv"'})
     pool = ctx["pool"]
     doc = {"survey": survey, "unit": ctx["unit"].code, "unit_name": ctx["unit"].name, "variable": ctx["variable"].name,
-           "label": ctx["variable"].label, "stat": ctx["variable"].stat, "note": results.NOTE,
+           "label": ctx["variable"].label, "stat": ctx["variable"].stat, "note": ctx["note"], "wave": wave,
            "merges": ctx["merges"], "excluded": ctx["excluded"], "failed": ctx["failed"],
            "problem": pool.problem.message if pool.problem else None, "rows": rows}
     return Response(json.dumps(doc, ensure_ascii=False, allow_nan=False), media_type="application/json")

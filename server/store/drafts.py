@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Column, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
-from server.store import utcnow
+from server.store import staff, utcnow
 from server.store.responses import InstanceConflict, Stored, prepare, save_response
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on phones
@@ -38,17 +38,23 @@ class Draft(SQLModel, table=True):
     page: str | None = Field(default=None, max_length=64)
     status: str = Field(default=OPEN, max_length=8)
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # +1 on every save
+    channel: str = Field(default="web", max_length=8, sa_column_kwargs={"server_default": "web"})
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")  # the collector of a case's interview
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-def start_draft(session: Session, survey: str, version_id: int, village: str | None, page: str | None) -> Draft:
-    """A new draft with a secret cookie token, a short resume code and a fresh instance id."""
+def start_draft(session: Session, survey: str, version_id: int, village: str | None, page: str | None,
+                interview: tuple[str, int, str] | None = None) -> Draft:
+    """A new draft with a secret cookie token, a short resume code and a fresh instance id; an
+    `interview` (the case's instance id, the collector's account, the channel: `case`, or `practice`
+    for a training case) is a collector's interview of a case."""
     while True:
         code = "".join(secrets.choice(RESUME_ALPHABET) for _ in range(8))
         draft = Draft(
             token=secrets.token_urlsafe(32), resume_code=code, survey=survey, version_id=version_id,
-            village=village, instance_id=str(uuid.uuid4()), answers={}, page=page,
+            village=village, instance_id=interview[0] if interview else str(uuid.uuid4()), answers={}, page=page,
+            channel=interview[2] if interview else "web", staff_id=interview[1] if interview else None,
         )
         session.add(draft)
         try:
@@ -108,10 +114,17 @@ def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: st
     return bool(saved)
 
 
+def _collector(session: Session, staff_id: int | None) -> tuple[int, str] | None:
+    """(id, username) of an interview's collector, for the response and its audit entry."""
+    account = staff.get_staff(session, staff_id) if staff_id is not None else None
+    return (account.id or 0, account.username) if account is not None else None
+
+
 def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str, Any], outcome: str) -> Stored:
     """Turn a draft into its response exactly once (double taps and retries get the same row)."""
     new = prepare(draft.survey, draft.version_id, version, draft.instance_id, draft.village, answers, outcome,
-                  "web", draft.started_at, utcnow())
+                  draft.channel, draft.started_at, utcnow(),
+                  _collector(session, draft.staff_id))
     try:
         response, _ = save_response(session, new)
     except InstanceConflict as exc:  # a second finish of the same draft with other timing

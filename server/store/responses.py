@@ -24,6 +24,8 @@ from server.unitcodes import prefix
 from surveys.payload import fingerprint
 from surveys.problem import Problem
 
+PRACTICE = "practice"  # the channel of a collector's training interviews: kept, never exported or counted
+
 
 class Response(SQLModel, table=True):
     """A finished (or ended) response; never overwritten. (survey, instance_id) is unique."""
@@ -177,7 +179,7 @@ def tally(session: Session, under: str) -> list[Tally]:
 
 def _matching(survey: str, under: str | None, since: datetime | None, until: datetime | None,
               outcome: str | None) -> list[Any]:
-    where: list[Any] = [Response.survey == survey]
+    where: list[Any] = [Response.survey == survey, Response.channel != PRACTICE]  # training never leaves
     if under is not None:
         where.append(col(Response.village).startswith(prefix(under)))
     if since is not None:
@@ -238,3 +240,12 @@ def erase_response(session: Session, survey: str, instance_id: str) -> Response 
         session.delete(row)
         session.flush()
     return row
+
+
+def by_instances(session: Session, instance_ids: list[str]) -> dict[str, Response]:
+    """The stored responses with these instance ids (a wave's interviews), by instance id."""
+    out: dict[str, Response] = {}
+    for start in range(0, len(instance_ids), 500):
+        chunk = instance_ids[start:start + 500]
+        out |= {r.instance_id: r for r in session.exec(select(Response).where(col(Response.instance_id).in_(chunk)))}
+    return out

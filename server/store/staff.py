@@ -13,7 +13,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.staff_errors import S
 from server.store import utcnow
@@ -117,3 +117,18 @@ def set_password(session: Session, staff: Staff, password: str) -> None:
 def list_staff(session: Session) -> list[tuple[Staff, list[Grant]]]:
     rows = list(session.exec(select(Staff).order_by(Staff.username)))
     return [(s, grants_of(session, s.id)) for s in rows if s.id is not None]
+
+
+def holders(session: Session, role: str, unit_code: str) -> list[int]:
+    """Active accounts holding `role` on exactly this unit, oldest first."""
+    query = (select(Staff.id).join(Grant, col(Grant.staff_id) == col(Staff.id))
+             .where(Grant.role == role, Grant.unit_code == unit_code, Staff.active == True)  # noqa: E712
+             .order_by(Staff.id))
+    return [int(i) for i in session.exec(query)]
+
+
+def usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    """id → username of these accounts."""
+    if not ids:
+        return {}
+    return {int(s.id or 0): s.username for s in session.exec(select(Staff).where(col(Staff.id).in_(sorted(ids))))}

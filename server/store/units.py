@@ -192,3 +192,8 @@ def households_by_place(session: Session, code: str) -> dict[str, int]:
         key = "urban" if ur in URBAN else "rural"
         out[key] = out.get(key, 0) + int(total or 0)
     return out
+
+
+def list_units(session: Session, under: str) -> list[Unit]:
+    """The units of a subtree (the unit itself included), in code order."""
+    return list(session.exec(select(Unit).where(col(Unit.code).startswith(prefix(under))).order_by(Unit.code)))

@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: the test's app on a real socket, and headless Debian chromium."""
+"""Fixtures of the server tests: cheap password hashes for many accounts, the test's app on a real
+socket, and headless Debian chromium."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ import uvicorn
 from tests.server.live import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of accounts: argon2id at its lowest cost (the hash format and checks are unchanged)."""
+    from argon2 import PasswordHasher
+
+    from server.store import staff
+
+    monkeypatch.setattr(staff, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -77,6 +77,10 @@ class Robot:
         """Answer from the introduction to the end; returns the final page's HTML."""
         assert self.client.get(f"/s/{self.survey.name}/{village}").status_code == 200
         response = self.client.post(f"/s/{self.survey.name}/start", data={"village": village, "csrf": browser_csrf(self.client)})
+        return self.walk(response)
+
+    def walk(self, response: Any) -> str:
+        """Answer from the page `response` shows (the first, after a start) to the end."""
         while not response.url.path.endswith("/done"):
             assert response.status_code == 200, response.text
             page_name = response.url.path.rsplit("/", 1)[1]

@@ -70,7 +70,7 @@ def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
     make_staff(app, "fuer", "admin", COUNTY)
     make_staff(app, "zhuren", "collector", "149901001001")
     writes = {r.name for r in app_routes(app) if r.methods & {"POST", "PUT", "PATCH", "DELETE"}}
-    assert writes - PUBLIC_ROUTES == set(EXPECTED)  # a new write route must be listed here
+    assert writes - PUBLIC_ROUTES == set(EXPECTED) | set(FIELD_EXPECTED)  # a new write route must be listed here
     sign_in(client, "fuer")
     for name, perform in _writes(client).items():
         before = len(_rows(app))
@@ -80,6 +80,69 @@ def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
         assert [(e.verb, e.actor) for e in new] == [(verb, "fuer")], name
         if unit is not None:
             assert new[0].unit_code == unit, name
+
+
+# Fieldwork writes, in the order a wave goes: (route, actor, verb, unit: "wave" = the wave's, "village" = the case's)
+FIELD_EXPECTED = {"wave_create": ("fuer", "wave.create", COUNTY), "wave_sample": ("fuer", "wave.sample", COUNTY),
+                  "wave_advance": ("fuer", "wave.advance", COUNTY), "listing_upload": ("dudao", "listing.upload", "village"),
+                  "case_visit": ("zhuren", "case.visit", "village"), "case_respondent": ("zhuren", "case.respondent", "village"),
+                  "case_interview": ("zhuren", "case.interview", "village"), "case_close": ("zhuren", "case.close", "village"),
+                  "case_replace": ("dudao", "case.replace", "village"), "case_assign": ("dudao", "case.assign", "village"),
+                  "case_practice": ("zhuren", "case.practice", "village"), "review_post": ("dudao", "review.decide", "village")}
+
+
+def test_each_fieldwork_write_is_audited_once(app: Any, cheap_hashes: None) -> None:
+    from tests.server import fieldkit as fk
+
+    done: list[str] = []
+    village = ""
+
+    def perform(route: str, client: Any, path: str, files: Any = None, **data: Any) -> Any:
+        before = len(_rows(app))
+        r = client.post(path, data={"csrf": fk.csrf(client), **data}, files=files, follow_redirects=False)
+        assert r.status_code == 303, (route, fk.problem_code(r.text))
+        new = _rows(app)[before:]
+        actor, verb, unit = FIELD_EXPECTED[route]
+        assert [(e.verb, e.actor) for e in new] == [(verb, actor)], route
+        assert new[0].unit_code == (village if unit == "village" else unit), route
+        done.append(route)
+        return r
+
+    with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
+        wid = fk.wave_id(perform("wave_create", admin, "/console/waves", **fk.wave_form(per_village=2, reserve=1)))
+        perform("wave_sample", admin, f"/console/waves/{wid}/sample")
+        perform("wave_advance", admin, f"/console/waves/{wid}/advance")
+    village = fk.sample(app, wid)[0].village
+    make_staff(app, "zhuren", "collector", village)
+    with fk.signed_in(app, "dudao", "supervisor", village[:9] + "000") as sup, \
+            fk.signed_in(app, "zhuren", "collector", village, make=False) as collector:
+        perform("listing_upload", sup, f"/console/waves/{wid}/villages/{village}/listing",
+                files={"listing": ("l.csv", fk.listing_csv(30), "text/csv")})
+        first, second = fk.cases_of(app, wid, under=village)[:2]
+        perform("case_visit", collector, f"/console/cases/{first.id}/visits", result="interviewed")
+        perform("case_respondent", collector, f"/console/cases/{first.id}/respondent", eligible="2")
+        perform("case_interview", collector, f"/console/cases/{first.id}/interview")
+        perform("case_close", collector, f"/console/cases/{second.id}/close", disposition="2.11")
+        perform("case_replace", sup, f"/console/cases/{second.id}/replace")
+        make_staff(app, "zhuren2", "collector", village)
+        perform("case_assign", sup, f"/console/cases/{first.id}/assign", username="zhuren2")
+        perform("case_practice", collector, "/console/cases/practice")
+        rid = _interviewed(app, first)
+        perform("review_post", sup, f"/console/reviews/{rid}", decision="approve")
+    assert done == list(FIELD_EXPECTED)
+
+
+def _interviewed(app: Any, case: Any) -> int:
+    """The case's interview, stored as the collector's device would post it."""
+    from server.store import responses
+    from tests.server.robot import complete_answers
+
+    pub = app.state.catalog.current[case.survey]
+    with Session(app.state.engine) as session:
+        row, _ = responses.save_response(session, responses.prepare(
+            case.survey, pub.version_id, pub.number, case.instance_id, case.village,
+            complete_answers(pub.survey), "complete", "case", None, None))
+    return row.id
 
 
 def test_sign_ins_are_audited_success_and_failure(app: Any, client: Any) -> None:

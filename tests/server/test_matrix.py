@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -45,6 +43,7 @@ class Call:
     unit: str = T  # where the object lives: the grant must cover it
     files: dict[str, Any] | None = None
     overlap: bool = False  # a listing of `unit`'s subtree: also allowed to a grant below it (its part)
+    collectors: bool = True  # False: a collector may only if the object is his or her own (never a fresh account's)
 
 
 def _fresh_account(session: Session, unit: str) -> staff.Staff:
@@ -125,7 +124,7 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
             return Call("GET", f"{path}?unit={T}&q=health_self", marker=marker)
         return call
 
-    return {
+    return {**_field_calls(app, session), **{
         "survey_list": lambda: Call("GET", "/console/surveys", scoped=False),
         "survey_preview": lambda: Call("GET", "/console/surveys/women/preview", scoped=False),
         "survey_publish": lambda: Call("POST", "/console/surveys/publish", files=_new_questionnaire(), **county_wide),
@@ -160,13 +159,108 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "password_change": lambda: Call("POST", "/console/password", {"current": PASSWORD, "new": "x9" + PASSWORD,
                                                                      "again": "x9" + PASSWORD}, scoped=False),
         "logout": lambda: Call("POST", "/logout", scoped=False, allowed=(303,)),
+    }}
+
+
+def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
+    """Fieldwork routes: each call on a fresh wave in T (villages of T sampled) and fresh cases."""
+    from tests.server import fieldkit as fk
+
+    def wave(**kw: Any) -> Any:
+        made = fk.seed_wave(session, T, [OBJECT_VILLAGE], **kw)
+        session.commit()
+        return made
+
+    def case(**kw: Any) -> Any:
+        made = fk.seed_case(session, wave(listed=True), OBJECT_VILLAGE, **kw)
+        session.commit()
+        return made
+
+    def interview() -> int:
+        c = case(eligible=1, p_person=1.0)
+        pub = app.state.catalog.current["women"]
+        row, _ = responses.save_response(session, responses.prepare("women", pub.version_id, pub.number, c.instance_id,
+                                                                    OBJECT_VILLAGE, {"x": 1}, "complete", "case", None, None))
+        session.commit()
+        return row.id
+
+    def wave_call(path: str, marker: str = "", **kw: Any) -> Callable[[], Call]:
+        def call() -> Call:
+            w = wave()
+            return Call("GET", path.format(w=w.id), marker=marker.format(name=w.name), overlap=True, **kw)
+        return call
+
+    def on_case(suffix: str, data: dict[str, str] | None = None, method: str = "POST", **kw: Any) -> Callable[[], Call]:
+        def call() -> Call:
+            c = case(**kw)
+            return Call(method, f"/console/cases/{c.id}{suffix}", data, unit=OBJECT_VILLAGE, collectors=False,
+                        allowed=(303,) if method == "POST" else (200,), marker="" if method == "POST" else "九组")
+        return call
+
+    def assign() -> Call:
+        c = case()
+        fk.make_staff(app, f"a{uuid.uuid4().hex[:10]}", "collector", OBJECT_VILLAGE)
+        name = staff.list_staff(session)[-1][0].username
+        return Call("POST", f"/console/cases/{c.id}/assign", {"username": name}, unit=OBJECT_VILLAGE, allowed=(303,))
+
+    def replace() -> Call:
+        c = case(status="closed", disposition="2.11")
+        fk.seed_case(session, waves_of(c), OBJECT_VILLAGE, reserve=True, released=False, reserve_order=1)
+        session.commit()
+        return Call("POST", f"/console/cases/{c.id}/replace", unit=OBJECT_VILLAGE, allowed=(303,))
+
+    def waves_of(c: Any) -> Any:
+        from server.store import waves
+
+        return waves.get_wave(session, c.wave_id)
+
+    def listing(method: str) -> Callable[[], Call]:
+        def call() -> Call:
+            w = wave(listed=False)
+            path = f"/console/waves/{w.id}/villages/{OBJECT_VILLAGE}/listing"
+            if method == "GET":
+                return Call("GET", path, unit=OBJECT_VILLAGE, marker="number,locator")
+            return Call("POST", path, unit=OBJECT_VILLAGE, allowed=(303,),
+                        files={"listing": ("l.csv", fk.listing_csv(30), "text/csv")})
+        return call
+
+    def create() -> Call:
+        return Call("POST", "/console/waves", {**fk.wave_form(name=f"n{uuid.uuid4().hex[:10]}", unit=T)},
+                    allowed=(303,), denied=(422,))
+
+    def review(method: str) -> Callable[[], Call]:
+        def call() -> Call:
+            rid = interview()
+            if method == "GET":
+                return Call("GET", f"/console/reviews/{rid}", unit=OBJECT_VILLAGE, marker=f"答卷 #{rid}")
+            return Call("POST", f"/console/reviews/{rid}", {"decision": "approve"}, unit=OBJECT_VILLAGE,
+                        allowed=(303, 409))  # the county office reviews only after the township approved
+        return call
+
+    return {
+        "wave_list": lambda: Call("GET", "/console/waves", scoped=False),
+        "wave_create": create,
+        "wave_page": wave_call("/console/waves/{w}", marker="{name}"),
+        "wave_rates": wave_call("/console/waves/{w}/rates.json", marker="RR1"),
+        "wave_design": wave_call("/console/waves/{w}/design.json?survey=women", marker="psu"),
+        "review_list": wave_call("/console/waves/{w}/review", marker="审核答卷"),
+        "wave_sample": lambda: Call("POST", f"/console/waves/{wave(drawn=False, status='planning').id}/sample",
+                                    allowed=(303,)),
+        "wave_advance": lambda: Call("POST", f"/console/waves/{wave(status='planning').id}/advance", allowed=(303,)),
+        "listing_page": listing("GET"),
+        "listing_upload": listing("POST"),
+        "case_list": lambda: Call("GET", "/console/cases", scoped=False),
+        "case_page": on_case("", method="GET"),
+        "case_visit": on_case("/visits", {"result": "no_contact"}),
+        "case_respondent": on_case("/respondent", {"eligible": "2"}),
+        "case_interview": on_case("/interview", eligible=1, p_person=1.0),
+        "case_close": on_case("/close", {"disposition": "2.22"}),
+        "case_assign": assign,
+        "case_replace": replace,
+        "case_practice": lambda: Call("POST", "/console/cases/practice", scoped=False, allowed=(303, 409)),
+        "review_page": review("GET"),
+        "review_post": review("POST"),
     }
-
-
-@pytest.fixture
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hundreds of accounts: argon2id at its lowest cost (the hash format and checks are unchanged)."""
-    monkeypatch.setattr(staff, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def test_every_route_is_public_or_declares_a_verb_of_the_permission_table(app: Any) -> None:
@@ -193,7 +287,7 @@ def test_each_route_role_and_unit_is_allowed_exactly_as_the_permission_table_say
                 r = caller.request(call.method, call.path, data=call.data, files=call.files, follow_redirects=False)
             grant = RELATIONS[relation]
             covers = is_under(call.unit, grant) or (call.overlap and is_under(grant, call.unit))
-            may = role in PERMISSIONS[verb] and (not call.scoped or covers)
+            may = role in PERMISSIONS[verb] and (not call.scoped or covers) and (call.collectors or role != "collector")
             sees = may and (covers or not call.marker)
             ok = r.status_code in (call.allowed if may else call.denied if role in PERMISSIONS[verb] else (404,))
             if call.marker:

@@ -162,15 +162,26 @@ def test_every_staff_post_without_its_csrf_token_is_403_and_changes_nothing(app:
              "token_issue": "/console/staff/zhuren/tokens", "token_revoke": "/console/tokens/1/revoke",
              "response_erase": "/console/responses/women/00000000-0000-4000-8000-000000000000/erase",
              "survey_publish": "/console/surveys/publish", "survey_open": "/console/surveys/women/open",
-             "survey_close": "/console/surveys/women/close", "survey_settings": "/console/surveys/women/settings"}
-    assert set(paths) == set(_staff_posts(app))  # a new staff post must be added here
-    before = audit_count(app)
-    for name, path in paths.items():
-        for token in ("", "0" * 32):
-            r = client.post(path, data={"csrf": token, "username": "new1", "role": "viewer", "unit": COUNTY,
-                                        "password": PASSWORD, "current": PASSWORD, "new": "x" * 12, "again": "x" * 12})
-            assert r.status_code == 403 and "request.form_expired" in r.text, (name, r.status_code)
-    assert audit_count(app) == before and _accounts(app) == 2
+             "survey_close": "/console/surveys/women/close", "survey_settings": "/console/surveys/women/settings",
+             "wave_create": "/console/waves", "wave_sample": "/console/waves/1/sample",
+             "wave_advance": "/console/waves/1/advance", "case_assign": "/console/cases/1/assign",
+             "case_replace": "/console/cases/1/replace", "review_post": "/console/reviews/1"}
+    fieldwork = {"listing_upload": "/console/waves/1/villages/149901001001/listing", "case_visit": "/console/cases/1/visits",
+                 "case_respondent": "/console/cases/1/respondent", "case_interview": "/console/cases/1/interview",
+                 "case_close": "/console/cases/1/close", "case_practice": "/console/cases/practice"}  # a supervisor's
+    assert set(paths) | set(fieldwork) == set(_staff_posts(app))  # a new staff post must be added here
+    make_staff(app, "dudao", "supervisor", "149901001000")
+    with TestClient(app) as supervisor:
+        sign_in(supervisor, "dudao")
+        before = audit_count(app)
+        for who, name, path in [*((client, n, p) for n, p in paths.items()),
+                                *((supervisor, n, p) for n, p in fieldwork.items())]:
+            for token in ("", "0" * 32):
+                r = who.post(path, data={"csrf": token, "username": "new1", "role": "viewer", "unit": COUNTY,
+                                         "password": PASSWORD, "current": PASSWORD, "new": "x" * 12,
+                                         "again": "x" * 12, "name": "轮次"})
+                assert r.status_code == 403 and "request.form_expired" in r.text, (name, r.status_code)
+    assert audit_count(app) == before and _accounts(app) == 3
     assert client.get("/console", follow_redirects=False).status_code == 200  # still signed in
 
 
