@@ -46,7 +46,8 @@ def case_for(session: SessionDep, caller: Caller, verb: str, case_id: int) -> Ca
 
 
 @router.get("/console/cases", name="case_list")
-def case_list(request: Request, caller: WorkDep, session: SessionDep, wave: int | None = None) -> Response:
+def case_list(request: Request, caller: WorkDep, session: SessionDep, catalog: CatalogDep,
+              wave: int | None = None) -> Response:
     """The collector's own cases; a supervisor's subtree, one wave at a time (the latest by default)."""
     supervised = caller.units_for("cases.assign")
     mine = cases.assigned_to(session, caller.staff_id)
@@ -61,6 +62,7 @@ def case_list(request: Request, caller: WorkDep, session: SessionDep, wave: int 
     context = {"caller": caller, "csrf": csrf_token(request, caller), "mine": mine, "seen": seen, "wave": shown,
                "names": {u.code: u.name for c in mine + seen if (u := units.get_unit(session, c.village))},
                "who": staff.usernames(session, ids), "dispositions": fieldwork.DISPOSITIONS_ZH,
+               "titles": {name: pub.survey.title for name, pub in catalog.current.items()},
                "waves": [w for w in waves.list_waves(session) if w.drawn_at is not None] if supervised else []}
     return render(request, "console/cases.html", context)
 
