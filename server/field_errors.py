@@ -30,4 +30,5 @@ class F(Catalogue):
     COLLECTOR_UNKNOWN = ("case.collector_unknown", 422, "账号“{username}”不是这个村的儿童主任，不能分配给他/她。")
     REVIEW_INPUT = ("review.input_invalid", 422, "“{field}”填写不正确：{why}")
     REVIEW_LEVEL = ("review.level", 409, "这份答卷现在是“{status}”，{why}")
+    NOT_RETURNED = ("case.not_returned", 409, "只有被审核退回的答卷才能修改；修改会另存为新版本，原答卷保留。")
     NO_PRACTICE_WAVE = ("case.no_practice_wave", 409, "您所在的村没有正在实地调查的轮次，无法创建练习个案。")

@@ -35,7 +35,7 @@ def progress(session: Session, wave: Wave, under: str, flags: dict[int, int] | N
     """The frame of a wave's cases under `under`: place, collector, status, disposition category,
     the interview's response id and minutes, and its number of quality flags."""
     rows = cases.cases_of(session, wave.id or 0, under=under)
-    found = responses.by_instances(session, [c.instance_id for c in rows])
+    found = responses.latest_versions(session, responses.by_instances(session, [c.instance_id for c in rows]))
     who = staff.usernames(session, {c.collector_id for c in rows if c.collector_id is not None})
     names = {u.code: u.name for u in units.list_units(session, under[:6].ljust(12, "0"))}
     records = []

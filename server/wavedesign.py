@@ -41,7 +41,7 @@ STEP_ZH = {"base": "基础权数（入样概率的倒数）", "eligibility": "�
 
 def _interviews(session: Session, wave: Wave, survey: str | None = None) -> tuple[list[cases.Case], dict[str, Response]]:
     rows = [c for c in cases.cases_of(session, wave.id or 0) if survey is None or c.survey == survey]
-    return rows, responses.by_instances(session, [c.instance_id for c in rows])
+    return rows, responses.latest_versions(session, responses.by_instances(session, [c.instance_id for c in rows]))
 
 
 def _flags(catalog: Catalog, stored: list[Response]) -> dict[int, tuple[Flag, ...]]:

@@ -71,7 +71,7 @@ def _case_page(request: Request, session: SessionDep, catalog: CatalogDep, calle
                problem: Problem | None = None) -> Response:
     wave = waves.get_wave(session, case.wave_id)
     assert wave is not None
-    stored = responses.by_instances(session, [case.instance_id]).get(case.instance_id)
+    stored = responses.latest_versions(session, responses.by_instances(session, [case.instance_id])).get(case.instance_id)
     review = reviews.latest(session, [stored.id or 0]).get(stored.id or 0) if stored else None
     pub = catalog.current.get(case.survey)
     context = {"caller": caller, "csrf": csrf_token(request, caller), "case": case, "wave": wave, "problem": problem,
@@ -159,6 +159,36 @@ def case_interview(request: Request, caller: WorkDep, session: SessionDep, catal
     channel = "practice" if found.practice else "case"
     draft = drafts.start_draft(session, pub.survey.name, pub.version_id, found.village, first.name,
                                (found.instance_id, caller.staff_id, channel))
+    response = RedirectResponse(request.app.url_path_for("show_page", survey=pub.survey.name, page=first.name),
+                                status_code=303)
+    set_draft_cookie(request, response, draft)
+    return response
+
+
+@router.post("/console/cases/{case}/correct", name="case_correct")
+def case_correct(request: Request, caller: WorkDep, session: SessionDep, catalog: CatalogDep, case: int) -> Response:
+    """Correct an interview the review sent back: a draft of its answers under a new instance id that
+    names it as superseded; on submission both are kept and the new one is reviewed again."""
+    found = case_for(session, caller, "cases.work", case)
+    try:
+        wave = waves.get_wave(session, found.wave_id)
+        assert wave is not None
+        fieldwork.require_status(wave, "fieldwork")
+        stored = responses.latest_versions(session, responses.by_instances(session, [found.instance_id])).get(
+            found.instance_id)
+        if stored is None or reviews.statuses(session, [stored.id or 0])[stored.id or 0] != "returned":
+            raise Problem(F.NOT_RETURNED)
+        pub = catalog.by_id[stored.version_id]
+        first = flow.first_page(pub.survey)
+        assert first is not None
+        audit.record(session, caller.username, caller.staff_id, "case.correct", "case", found.id, found.village,
+                     {"response": stored.id}, signin.address(request))
+        session.commit()
+    except Problem as problem:
+        session.rollback()
+        return _case_page(request, session, catalog, caller, found, problem)
+    draft = drafts.start_draft(session, pub.survey.name, pub.version_id, found.village, first.name,
+                               (found.instance_id, caller.staff_id, stored.channel), correcting=stored)
     response = RedirectResponse(request.app.url_path_for("show_page", survey=pub.survey.name, page=first.name),
                                 status_code=303)
     set_draft_cookie(request, response, draft)

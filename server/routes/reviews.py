@@ -48,7 +48,10 @@ def review_list(request: Request, caller: ReviewDep, session: SessionDep, catalo
 
 def _response_for(session: SessionDep, caller: Caller, response_id: int) -> tuple[Stored, cases.Case]:
     stored = session.get(Stored, response_id)
-    case = cases.case_of_instance(session, stored.instance_id) if stored is not None else None
+    original = stored
+    while original is not None and original.supersedes is not None:  # a correction belongs to the original's case
+        original = session.get(Stored, original.supersedes)
+    case = cases.case_of_instance(session, original.instance_id) if original is not None else None
     if stored is None or case is None or case.practice or not caller.may("responses.review", case.village):
         raise Problem(S.NOT_FOUND)
     return stored, case

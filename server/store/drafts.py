@@ -40,20 +40,24 @@ class Draft(SQLModel, table=True):
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # +1 on every save
     channel: str = Field(default="web", max_length=8, sa_column_kwargs={"server_default": "web"})
     staff_id: int | None = Field(default=None, foreign_key="staff.id")  # the collector of a case's interview
+    supersedes: int | None = None  # a correction: the response it corrects
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
 def start_draft(session: Session, survey: str, version_id: int, village: str | None, page: str | None,
-                interview: tuple[str, int, str] | None = None) -> Draft:
+                interview: tuple[str, int, str] | None = None, correcting: Any = None) -> Draft:
     """A new draft with a secret cookie token, a short resume code and a fresh instance id; an
     `interview` (the case's instance id, the collector's account, the channel: `case`, or `practice`
-    for a training case) is a collector's interview of a case."""
+    for a training case) is a collector's interview of a case; `correcting` (a stored response) starts a
+    correction from its answers, under a new instance id, naming it as the one it supersedes."""
     while True:
         code = "".join(secrets.choice(RESUME_ALPHABET) for _ in range(8))
         draft = Draft(
             token=secrets.token_urlsafe(32), resume_code=code, survey=survey, version_id=version_id,
-            village=village, instance_id=interview[0] if interview else str(uuid.uuid4()), answers={}, page=page,
+            village=village, instance_id=interview[0] if interview and correcting is None else str(uuid.uuid4()),
+            answers=dict(correcting.answers) if correcting is not None else {}, page=page,
+            supersedes=correcting.id if correcting is not None else None,
             channel=interview[2] if interview else "web", staff_id=interview[1] if interview else None,
         )
         session.add(draft)
@@ -124,7 +128,7 @@ def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str
     """Turn a draft into its response exactly once (double taps and retries get the same row)."""
     new = prepare(draft.survey, draft.version_id, version, draft.instance_id, draft.village, answers, outcome,
                   draft.channel, draft.started_at, utcnow(),
-                  _collector(session, draft.staff_id))
+                  _collector(session, draft.staff_id), draft.supersedes)
     try:
         response, _ = save_response(session, new)
     except InstanceConflict as exc:  # a second finish of the same draft with other timing

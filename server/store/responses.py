@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.errors import P
@@ -46,6 +47,7 @@ class Response(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     duration_seconds: int | None = None
     staff_id: int | None = None  # the account (device or API token) that submitted it; None: anonymous
+    supersedes: int | None = Field(default=None, foreign_key="response.id", index=True)  # a correction's original
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class NewResponse:
     completed_at: datetime | None
     staff_id: int | None = None  # the submitting account (bearer token), audited with the insert
     staff_name: str = ""
+    supersedes: int | None = None  # a correction names the response it corrects (both are kept)
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,16 @@ class Stored:
 
 def prepare(survey: str, version_id: int, version: int, instance_id: str, village: str | None,
             answers: dict[str, Any], outcome: str, channel: str, started_at: datetime | None,
-            completed_at: datetime | None, staff: tuple[int, str] | None = None) -> NewResponse:
+            completed_at: datetime | None, staff: tuple[int, str] | None = None,
+            supersedes: int | None = None) -> NewResponse:
     """A response to store, fingerprinted by `surveys.payload` (the same for both channels);
     `staff` is the (id, username) of the account whose token submitted it."""
     digest = fingerprint(survey, version, instance_id, village, answers, started_at, completed_at)
     return NewResponse(survey=survey, version_id=version_id, instance_id=instance_id, village=village,
                        answers=answers, outcome=outcome, channel=channel, payload_sha256=digest,
                        started_at=started_at, completed_at=completed_at,
-                       staff_id=staff[0] if staff else None, staff_name=staff[1] if staff else "")
+                       staff_id=staff[0] if staff else None, staff_name=staff[1] if staff else "",
+                       supersedes=supersedes)
 
 
 class InstanceConflict(Problem):
@@ -120,7 +125,8 @@ def save_response(session: Session, new: NewResponse) -> tuple[Stored, bool]:
         new_id = _insert_new(session, values)
         if new_id is not None and new.staff_id is not None:  # an account's write: in the same transaction
             audit.record(session, new.staff_name, new.staff_id, "response.submit", "response", new_id, new.village,
-                         {"survey": new.survey, "instance_id": new.instance_id})
+                         {"survey": new.survey, "instance_id": new.instance_id,
+                          **({"supersedes": new.supersedes} if new.supersedes else {})})
         session.commit()
     except IntegrityError as exc:  # another constraint failed (village, version): a bug, answered from the catalogue
         session.rollback()
@@ -179,7 +185,9 @@ def tally(session: Session, under: str) -> list[Tally]:
 
 def _matching(survey: str, under: str | None, since: datetime | None, until: datetime | None,
               outcome: str | None) -> list[Any]:
-    where: list[Any] = [Response.survey == survey, Response.channel != PRACTICE]  # training never leaves
+    newer = aliased(Response)
+    where: list[Any] = [Response.survey == survey, Response.channel != PRACTICE,  # training never leaves
+                        ~select(newer.id).where(newer.supersedes == Response.id).exists()]  # nor a corrected version
     if under is not None:
         where.append(col(Response.village).startswith(prefix(under)))
     if since is not None:
@@ -249,3 +257,15 @@ def by_instances(session: Session, instance_ids: list[str]) -> dict[str, Respons
         chunk = instance_ids[start:start + 500]
         out |= {r.instance_id: r for r in session.exec(select(Response).where(col(Response.instance_id).in_(chunk)))}
     return out
+
+
+def latest_versions(session: Session, found: dict[str, Response]) -> dict[str, Response]:
+    """Each response replaced by its latest correction (following `supersedes`), keyed as given."""
+    out = dict(found)
+    while True:
+        ids = {r.id: key for key, r in out.items()}
+        newer = list(session.exec(select(Response).where(col(Response.supersedes).in_(sorted(i for i in ids if i)))))
+        if not newer:
+            return out
+        for row in newer:
+            out[ids[row.supersedes]] = row

@@ -88,7 +88,8 @@ FIELD_EXPECTED = {"wave_create": ("fuer", "wave.create", COUNTY), "wave_sample":
                   "case_visit": ("zhuren", "case.visit", "village"), "case_respondent": ("zhuren", "case.respondent", "village"),
                   "case_interview": ("zhuren", "case.interview", "village"), "case_close": ("zhuren", "case.close", "village"),
                   "case_replace": ("dudao", "case.replace", "village"), "case_assign": ("dudao", "case.assign", "village"),
-                  "case_practice": ("zhuren", "case.practice", "village"), "review_post": ("dudao", "review.decide", "village")}
+                  "case_practice": ("zhuren", "case.practice", "village"), "review_post": ("dudao", "review.decide", "village"),
+                  "case_correct": ("zhuren2", "case.correct", "village")}  # the case was reassigned to zhuren2
 
 
 def test_each_fieldwork_write_is_audited_once(app: Any, cheap_hashes: None) -> None:
@@ -128,7 +129,9 @@ def test_each_fieldwork_write_is_audited_once(app: Any, cheap_hashes: None) -> N
         perform("case_assign", sup, f"/console/cases/{first.id}/assign", username="zhuren2")
         perform("case_practice", collector, "/console/cases/practice")
         rid = _interviewed(app, first)
-        perform("review_post", sup, f"/console/reviews/{rid}", decision="approve")
+        perform("review_post", sup, f"/console/reviews/{rid}", decision="return", comment_age="请核实年龄")
+        with fk.signed_in(app, "zhuren2", "collector", village, make=False) as second_collector:
+            perform("case_correct", second_collector, f"/console/cases/{first.id}/correct")
     assert done == list(FIELD_EXPECTED)
 
 

@@ -224,3 +224,37 @@ def test_practice_cases_never_reach_rates_weights_or_exports(app: Any, wave: dic
         exported = admin.get(f"/console/exports/download?survey=women&unit={COUNTY}&format=csv").text
         assert instance not in exported
         assert "没有完成访问" in admin.get(f"/console/waves/{wave['id']}").text  # no weights from it either
+
+
+def test_a_correction_is_a_new_version_naming_the_one_it_supersedes(app: Any, wave: dict[str, Any]) -> None:
+    from server.store import responses
+    from tests.server.robot import Robot
+
+    village = wave["villages"][0]
+    case = fk.cases_of(app, wave["id"], under=village)[0]
+    pub = app.state.catalog.current["women"]
+    with Session(app.state.engine) as session:
+        first, _ = responses.save_response(session, responses.prepare(
+            "women", pub.version_id, pub.number, case.instance_id, village,
+            complete_answers(pub.survey, {"age": 30}), "complete", "case", None, None))
+    with fk.signed_in(app, "dudao_a", "supervisor", TOWN_A, make=False) as sup, \
+            fk.signed_in(app, f"zr{village[-6:]}", "collector", village, make=False) as collector:
+        refused = fk.post(collector, f"/console/cases/{case.id}/correct")
+        assert refused.status_code == 409 and fk.problem_code(refused.text) == "case.not_returned"
+        assert fk.post(sup, f"/console/reviews/{first.id}", decision="return", comment_age="年龄有误").status_code == 303
+        r = fk.post(collector, f"/console/cases/{case.id}/correct")
+        assert r.status_code == 303
+        Robot(collector, pub.survey, {"age": 31}).walk(collector.get(r.headers["location"]))
+        with Session(app.state.engine) as session:
+            rows = list(responses.iter_responses(session, "women"))
+        assert len(rows) == 2 and rows[0].answers["age"] == 30  # both kept
+        newer = rows[1]
+        assert newer.supersedes == first.id and newer.answers["age"] == 31 and newer.instance_id != case.instance_id
+        assert newer.staff_id is not None and newer.channel == "case"
+        queue = sup.get(f"/console/waves/{wave['id']}/review").text
+        assert f"/console/reviews/{newer.id}" in queue and f"/console/reviews/{first.id}\"" not in queue
+        assert "待审核" in collector.get(f"/console/cases/{case.id}").text
+        assert fk.post(sup, f"/console/reviews/{newer.id}", decision="approve").status_code == 303
+    with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
+        exported = admin.get(f"/console/exports/download?survey=women&unit={COUNTY}&format=csv").text
+        assert newer.instance_id in exported and case.instance_id not in exported  # the latest version only

@@ -176,13 +176,21 @@ def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         session.commit()
         return made
 
-    def interview() -> int:
+    def interview(returned: bool = False) -> Any:
         c = case(eligible=1, p_person=1.0)
         pub = app.state.catalog.current["women"]
         row, _ = responses.save_response(session, responses.prepare("women", pub.version_id, pub.number, c.instance_id,
                                                                     OBJECT_VILLAGE, {"x": 1}, "complete", "case", None, None))
+        if returned:
+            from server.store import reviews
+
+            reviews.add_review(session, row.id, "township", "return", "", {"x": "请核实"}, None)
         session.commit()
-        return row.id
+        return (row.id, c.id) if returned else row.id
+
+    def correct() -> Call:
+        _, case_id = interview(returned=True)
+        return Call("POST", f"/console/cases/{case_id}/correct", unit=OBJECT_VILLAGE, collectors=False, allowed=(303,))
 
     def wave_call(path: str, marker: str = "", **kw: Any) -> Callable[[], Call]:
         def call() -> Call:
@@ -257,6 +265,7 @@ def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "case_close": on_case("/close", {"disposition": "2.22"}),
         "case_assign": assign,
         "case_replace": replace,
+        "case_correct": correct,
         "case_practice": lambda: Call("POST", "/console/cases/practice", scoped=False, allowed=(303, 409)),
         "review_page": review("GET"),
         "review_post": review("POST"),
