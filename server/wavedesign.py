@@ -51,7 +51,8 @@ def _flags(catalog: Catalog, stored: list[Response]) -> dict[int, tuple[Flag, ..
     for r in stored:
         by_version.setdefault(r.version_id, []).append(r)
     for version_id, rows in by_version.items():
-        facts = [Facts(str(r.id), r.village, r.answers, float(r.duration_seconds) if r.duration_seconds else None)
+        facts = [Facts(str(r.id), r.village, r.answers, float(r.duration_seconds) if r.duration_seconds else None,
+                       (r.paradata or {}).get("seconds"), sum(v - 1 for v in (r.paradata or {}).get("visits", {}).values()))
                  for r in rows]
         found = flag_responses(catalog.by_id[version_id].survey, facts)
         out |= {int(k): v for k, v in found.items()}

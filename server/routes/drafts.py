@@ -182,10 +182,11 @@ def _save(session: SessionDep, published: Published, draft: Draft, target: Page,
     for _ in range(SAVE_ATTEMPTS):
         step = flow.step(published.survey, draft.answers, target, getlist, nav)
         if isinstance(step, flow.Finish):  # claim the draft's revision first, so no concurrent save is lost
-            if drafts.save_draft(session, draft, step.answers, target.name):
+            if drafts.save_draft(session, draft, step.answers, target.name, answered=target.name):
                 drafts.finish_draft(session, draft, published.number, step.answers, step.outcome)
                 return step
-        elif not isinstance(step, flow.GoTo) or drafts.save_draft(session, draft, step.answers, step.at):
+        elif not isinstance(step, flow.GoTo) or drafts.save_draft(session, draft, step.answers, step.at,
+                                                                  answered=target.name):
             return step
         if draft.status == DONE:  # finished meanwhile (a double tap on the last page)
             return step

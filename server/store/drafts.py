@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, delete, update
@@ -20,6 +20,7 @@ from server.store import staff, utcnow
 from server.store.responses import InstanceConflict, Stored, prepare, save_response
 
 RESUME_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on phones
+PAGE_SECONDS_MAX = 1800.0  # one visit of a page counts at most half an hour
 OPEN, DONE = "open", "done"
 
 
@@ -41,6 +42,7 @@ class Draft(SQLModel, table=True):
     channel: str = Field(default="web", max_length=8, sa_column_kwargs={"server_default": "web"})
     staff_id: int | None = Field(default=None, foreign_key="staff.id")  # the collector of a case's interview
     supersedes: int | None = None  # a correction: the response it corrects
+    paradata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # time per page
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -101,21 +103,40 @@ def draft_by_code(session: Session, code: str, days: int) -> Draft | None:
     return session.exec(select(Draft).where(Draft.resume_code == clean, Draft.status == OPEN, _fresh(days))).first()
 
 
-def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str) -> bool:
-    """Keep the draft's answers (merged by `surveys.flow`) and the page it reopens at, if no other save
-    came in since `draft` was read (optimistic concurrency on `revision`). False: re-read and merge again."""
+def with_time(paradata: dict[str, Any] | None, page: str, seconds: float) -> dict[str, Any]:
+    """Paradata after one more post of `page`: seconds on each page (capped per visit: a tab left open
+    is not an hour of answering) and visits per page (a second visit is a revisit)."""
+    out = {"seconds": dict((paradata or {}).get("seconds", {})), "visits": dict((paradata or {}).get("visits", {}))}
+    out["seconds"][page] = round(out["seconds"].get(page, 0.0) + min(max(seconds, 0.0), PAGE_SECONDS_MAX), 1)
+    out["visits"][page] = out["visits"].get(page, 0) + 1
+    return out
+
+
+def save_draft(session: Session, draft: Draft, answers: dict[str, Any], page: str, answered: str | None = None) -> bool:
+    """Keep the draft's answers (merged by `surveys.flow`), the page it reopens at and the time spent on
+    the page just `answered`, if no other save came in since `draft` was read (optimistic concurrency on
+    `revision`). False: re-read and merge again."""
     now = utcnow()
+    paradata = draft.paradata
+    if answered is not None:
+        paradata = with_time(paradata, answered, (now - _aware(draft.updated_at)).total_seconds())
     saved = session.execute(
         update(Draft)
         .where(Draft.id == draft.id, Draft.revision == draft.revision, Draft.status == OPEN)  # type: ignore[arg-type]
-        .values(answers=answers, page=page, updated_at=now, revision=draft.revision + 1)
+        .values(answers=answers, page=page, updated_at=now, revision=draft.revision + 1, paradata=paradata)
     ).rowcount
     session.commit()
     if saved:
         draft.answers, draft.page, draft.updated_at, draft.revision = answers, page, now, draft.revision + 1
+        draft.paradata = paradata
     else:
         session.refresh(draft)
     return bool(saved)
+
+
+def _aware(value: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite hands back naive UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _collector(session: Session, staff_id: int | None) -> tuple[int, str] | None:
@@ -128,7 +149,7 @@ def finish_draft(session: Session, draft: Draft, version: int, answers: dict[str
     """Turn a draft into its response exactly once (double taps and retries get the same row)."""
     new = prepare(draft.survey, draft.version_id, version, draft.instance_id, draft.village, answers, outcome,
                   draft.channel, draft.started_at, utcnow(),
-                  _collector(session, draft.staff_id), draft.supersedes)
+                  _collector(session, draft.staff_id), draft.supersedes, draft.paradata)
     try:
         response, _ = save_response(session, new)
     except InstanceConflict as exc:  # a second finish of the same draft with other timing

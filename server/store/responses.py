@@ -48,6 +48,7 @@ class Response(SQLModel, table=True):
     duration_seconds: int | None = None
     staff_id: int | None = None  # the account (device or API token) that submitted it; None: anonymous
     supersedes: int | None = Field(default=None, foreign_key="response.id", index=True)  # a correction's original
+    paradata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # seconds, visits per page
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class NewResponse:
     staff_id: int | None = None  # the submitting account (bearer token), audited with the insert
     staff_name: str = ""
     supersedes: int | None = None  # a correction names the response it corrects (both are kept)
+    paradata: dict[str, Any] | None = None  # time and visits per page of the phone pages (for the quality flags)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class Stored:
 def prepare(survey: str, version_id: int, version: int, instance_id: str, village: str | None,
             answers: dict[str, Any], outcome: str, channel: str, started_at: datetime | None,
             completed_at: datetime | None, staff: tuple[int, str] | None = None,
-            supersedes: int | None = None) -> NewResponse:
+            supersedes: int | None = None, paradata: dict[str, Any] | None = None) -> NewResponse:
     """A response to store, fingerprinted by `surveys.payload` (the same for both channels);
     `staff` is the (id, username) of the account whose token submitted it."""
     digest = fingerprint(survey, version, instance_id, village, answers, started_at, completed_at)
@@ -97,7 +99,7 @@ def prepare(survey: str, version_id: int, version: int, instance_id: str, villag
                        answers=answers, outcome=outcome, channel=channel, payload_sha256=digest,
                        started_at=started_at, completed_at=completed_at,
                        staff_id=staff[0] if staff else None, staff_name=staff[1] if staff else "",
-                       supersedes=supersedes)
+                       supersedes=supersedes, paradata=paradata)
 
 
 class InstanceConflict(Problem):

@@ -296,3 +296,21 @@ def test_respondent_error_pages_keep_the_code_out_of_sight_and_the_api_keeps_it(
     assert client.head("/").status_code == 200
     favicon = client.get("/favicon.ico")
     assert favicon.status_code == 204 and not favicon.content
+
+
+def test_paradata_keeps_seconds_and_visits_per_page(app: Any, client: Any) -> None:
+    survey = app.state.catalog.current["women"].survey
+    robot = Robot(client, survey, {"age": 40})
+    robot.run()
+    stored_row = stored(app, "women")[-1]
+    paradata = stored_row.paradata
+    assert set(paradata["seconds"]) == set(robot.visited) and all(v >= 0 for v in paradata["seconds"].values())
+    assert paradata["visits"] == {page: 1 for page in robot.visited}
+
+
+def test_paradata_caps_a_visit_and_counts_revisits() -> None:
+    once = drafts.with_time(None, "p1", 12.34)
+    twice = drafts.with_time(once, "p1", 99999)
+    assert once == {"seconds": {"p1": 12.3}, "visits": {"p1": 1}}
+    assert twice == {"seconds": {"p1": round(12.3 + drafts.PAGE_SECONDS_MAX, 1)}, "visits": {"p1": 2}}
+    assert drafts.with_time(twice, "p2", -5)["seconds"]["p2"] == 0.0  # a clock step back counts nothing
