@@ -18,7 +18,7 @@ from server.catalog import Catalog
 from server.errors import P
 from server.store import responses
 from server.store.units import Unit
-from surveys.frame import Frame, Place, Stored, frame_of, row_of
+from surveys.frame import Frame, Place, StoredBatch, columns_of, frame_of, rows_of
 from surveys.problem import Problem
 
 
@@ -54,19 +54,26 @@ def places(session: Session) -> dict[str, Place]:
     return out
 
 
-def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
-               batch: int = 2000) -> Iterator[list[dict[str, Any]]]:
-    """The frame's rows in batches (each a list of dicts with every frame column)."""
+def frame_batches(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
+                  batch: int = 10_000) -> Iterator[dict[str, list[Any]]]:
+    """The frame's columns in batches (each a dict: frame column -> one value per response, in frame order)."""
     where = places(session)
-    for rows in responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
-                                       filters.outcome, batch):
-        out = []
-        for r in rows:
-            pub = catalog.by_id[r.version_id]
-            stored = Stored(r.id or 0, r.instance_id, pub.number, r.channel, r.outcome, r.answers, r.received_at,
-                            r.started_at, r.completed_at, r.duration_seconds)
-            out.append(row_of(frame, pub.survey, stored, where.get(r.village or "", Place(r.village or ""))))
-        yield out
+    surveys = {pub.number: pub.survey for (name, _), pub in catalog.versions.items() if name == frame.survey}
+    numbers = {pub.version_id: pub.number for pub in catalog.by_id.values()}
+    for c in responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
+                                    filters.outcome, batch):
+        at = [where[v] if v in where else Place(v or "") for v in c["village"]]
+        stored = StoredBatch(c["id"], c["instance_id"], [numbers[v] for v in c["version_id"]], c["channel"],
+                             c["outcome"], c["answers"], c["received_at"], c["started_at"], c["completed_at"],
+                             c["duration_seconds"], at)
+        yield columns_of(frame, surveys, stored)
+
+
+def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
+               batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+    """The frame's rows in batches (each a list of dicts with every frame column)."""
+    for columns in frame_batches(session, catalog, frame, filters, batch):
+        yield rows_of(columns)
 
 
 def count_rows(session: Session, frame: Frame, filters: Filters) -> int:
