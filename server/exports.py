@@ -32,7 +32,7 @@ from server.frames import Filters, frame_for
 from server.render import BEIJING
 from server.store import units
 from server.unitcodes import is_code
-from surveys.frame import META_VALUES, Frame, to_pandas
+from surveys.frame import META_VALUES, Frame, rows_of, to_pandas
 from surveys.kinds import Column
 from surveys.problem import Catalogue, Problem
 
@@ -45,6 +45,7 @@ OUTCOMES = {"complete": "答完", "ended": "按问卷规则提前结束"}
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows less the header
 BOM = "\ufeff"
 Progress = Callable[[int], None]
+Columns = dict[str, list[Any]]  # a batch of the frame's columns (server.frames.frame_batches)
 
 
 class X(Catalogue):
@@ -138,6 +139,10 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _length(columns: Columns) -> int:
+    return len(next(iter(columns.values()), ()))
+
+
 def _value_labels(c: Column) -> dict[Any, str]:
     return dict(c.values) if c.values else dict(META_VALUES.get(c.name, ()))
 
@@ -158,38 +163,69 @@ def _typed(job: Job) -> list[tuple[str, dict[Any, str] | None, bool]]:
             for c in job.out.columns]
 
 
-def _text(value: Any, labels: dict[Any, str] | None, when: bool) -> str:
-    if value is None:
-        return ""
-    if when:
-        return _utc(value).isoformat()
-    if labels is not None:
-        return labels.get(value, str(value))
-    return str(value)
-
-
 # --- CSV ------------------------------------------------------------------------------------------
 
+# Arrow writes a batch's cells in C; without quoting it refuses a value holding a comma, a quote or a
+# line break, and exactly those are the values Python's csv module (QUOTE_MINIMAL) quotes, so a batch
+# Arrow refuses is written by the csv module instead, and both give the same bytes.
+_CSV_OPTIONS = {"include_header": False, "eol": "\r\n", "quoting_style": "none", "null_string": ""}
 
-def csv_chunks(job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> Iterator[bytes]:
+
+def csv_chunks(job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 chunks (one per batch), the first starting with the byte-order mark, so that
     Excel and LibreOffice open the Chinese text correctly; pure data, no comment lines."""
+    import pyarrow.csv as pcsv
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_headers(job))
+    csv.writer(buffer, lineterminator="\r\n").writerow(_headers(job))
     yield (BOM + buffer.getvalue()).encode("utf-8")
-    cols, done = _typed(job), 0
-    for rows in batches:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_text(r[n], labels, when) for n, labels, when in cols] for r in rows)
-        done += len(rows)
-        yield buffer.getvalue().encode("utf-8")
+    cols, done, options = _typed(job), 0, pcsv.WriteOptions(**_CSV_OPTIONS)
+    for columns in batches:
+        yield _csv_batch([_cells(columns[name], labels, when) for name, labels, when in cols], options)
+        done += _length(columns)
         if progress:
             progress(done)
 
 
-def write_csv(out: BinaryIO, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> int:
+def _cells(values: list[Any], labels: dict[Any, str] | None, when: bool) -> Any:
+    """One column's cells as an Arrow array of what the CSV shows: whole numbers and text as they
+    are (Arrow prints them as Python would), everything else as Python's text of it."""
+    import pyarrow as pa
+
+    if when:
+        return pa.array([None if v is None else (v if v.tzinfo is UTC else _utc(v)).isoformat() for v in values],
+                        pa.string())
+    if labels is not None:
+        return pa.array([None if v is None else labels.get(v, str(v)) for v in values], pa.string())
+    kinds = set(map(type, values)) - {type(None)}  # exact types: a bool is not a whole number here
+    try:
+        if kinds <= {int}:
+            return pa.array(values, pa.int64())
+        if kinds == {str}:
+            return pa.array(values, pa.string())
+    except OverflowError:  # past 64 bits: as Python writes it
+        pass
+    return pa.array([None if v is None else str(v) for v in values], pa.string())  # floats, booleans: str()
+
+
+def _csv_batch(cells: list[Any], options: Any) -> bytes:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    table = pa.Table.from_arrays(cells, names=[str(i) for i in range(len(cells))])
+    sink = pa.BufferOutputStream()
+    try:
+        pcsv.write_csv(table, sink, options)
+        return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+    except pa.ArrowInvalid:  # a value needs quotes: the csv module quotes it (None is written empty)
+        buffer = io.StringIO()
+        texts = [pc.cast(c, pa.string()).to_pylist() for c in cells]
+        csv.writer(buffer, lineterminator="\r\n").writerows(zip(*texts, strict=True))
+        return buffer.getvalue().encode("utf-8")
+
+
+def write_csv(out: BinaryIO, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
     count = [0]
     for chunk in csv_chunks(job, batches, lambda n: (count.__setitem__(0, n), progress and progress(n))):
         out.write(chunk)
@@ -247,7 +283,7 @@ def codebook_html(job: Job) -> bytes:
 # --- XLSX -----------------------------------------------------------------------------------------
 
 
-def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, Any]]],
+def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[Columns],
                progress: Progress | None = None) -> int:
     """数据 (unless the job is the codebook alone), 变量说明 and 说明, in xlsxwriter's constant-memory mode.
     Cells are written by type (never as formulas: an answer starting with "=" stays text)."""
@@ -278,15 +314,14 @@ def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, A
     return count
 
 
-def _xlsx_rows(sheet: Any, when: Any, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None) -> int:
+def _xlsx_rows(sheet: Any, when: Any, job: Job, batches: Iterable[Columns], progress: Progress | None) -> int:
     cols, count = _typed(job), 0
-    for rows in batches:
-        if count + len(rows) > XLSX_MAX_ROWS:
-            raise Problem(X.TOO_MANY_ROWS, limit=XLSX_MAX_ROWS, rows=count + len(rows))
-        for r in rows:
+    for columns in batches:
+        if count + _length(columns) > XLSX_MAX_ROWS:
+            raise Problem(X.TOO_MANY_ROWS, limit=XLSX_MAX_ROWS, rows=count + _length(columns))
+        for values in zip(*(columns[name] for name, _, _ in cols), strict=True):
             count += 1
-            for j, (name, labels, is_time) in enumerate(cols):
-                value = r[name]
+            for j, ((_, labels, is_time), value) in enumerate(zip(cols, values, strict=True)):
                 if value is None:
                     continue
                 if is_time:
@@ -326,41 +361,53 @@ def arrow_schema(job: Job) -> Any:
     return pa.schema(fields, metadata={"cunsheng": codebook_json(job)})
 
 
-def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, Any]]],
-                  progress: Progress | None = None) -> int:
-    """One row group per batch through a ParquetWriter (the codebook in the schema's metadata)."""
+ROW_GROUP = 20_000  # rows per Parquet row group: few enough groups to keep the footer small
+
+
+def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
+    """Row groups of about `ROW_GROUP` rows through a ParquetWriter (the codebook in the schema's metadata),
+    each batch turned into Arrow arrays column by column."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, count = arrow_schema(job), 0
+    schema, count, pending = arrow_schema(job), 0, []
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for rows in batches:
-            arrays = []
-            for f in schema:
-                values = [r[f.name] for r in rows]
-                if pa.types.is_timestamp(f.type):
-                    values = [None if v is None else _utc(v) for v in values]
-                elif pa.types.is_string(f.type):
-                    values = [None if v is None else str(v) for v in values]
-                arrays.append(pa.array(values, type=f.type))
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
-            count += len(rows)
+        for columns in batches:
+            pending.append(pa.RecordBatch.from_arrays([_arrow(columns[f.name], f.type) for f in schema], schema=schema))
+            count += pending[-1].num_rows
+            if sum(b.num_rows for b in pending) >= ROW_GROUP:
+                writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
+                pending = []
             if progress:
                 progress(count)
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
     return count
+
+
+def _arrow(values: list[Any], kind: Any) -> Any:
+    """One column as an Arrow array of its Parquet type (times in UTC; text columns as text)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(kind):
+        try:
+            return pa.array(values, kind)
+        except (pa.ArrowException, TypeError, ValueError):  # not all text: as Python writes each value
+            return pa.array([None if v is None else str(v) for v in values], kind)
+    return pa.array(values, kind)  # Arrow reads naive times as UTC and converts aware ones to it
 
 
 # --- Stata and SPSS (whole DataFrame) -------------------------------------------------------------
 
 
-def write_stat(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> int:
+def write_stat(path: Path, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
     """.dta or .sav with variable labels and the value labels of coded columns. pyreadstat writes a
     whole DataFrame, so this format keeps every row in memory."""
     import pyreadstat
 
     rows: list[dict[str, Any]] = []
-    for batch in batches:
-        rows.extend(batch)
+    for columns in batches:
+        rows.extend(rows_of(columns))
         if progress:
             progress(len(rows))
     data = to_pandas(job.out, rows)
@@ -375,7 +422,7 @@ def write_stat(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], pr
     return len(rows)
 
 
-def write(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None,
+def write(path: Path, job: Job, batches: Iterable[Columns], progress: Progress | None = None,
           as_html: bool = False) -> int:
     """Write the job's file at `path` (the caller makes it a temporary name and renames it); the row count.
     `as_html` writes the codebook alone as HTML."""

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from server import exports
 from server.catalog import read_catalog
 from server.db import make_engine, migrate
-from server.frames import count_rows, frame_rows
+from server.frames import count_rows, frame_batches
 from server.settings import Settings
 from server.store import audit
 from surveys.problem import Problem
@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace, engine: object) -> int:
         os.close(fd)
         temp = Path(name)
         try:
-            rows = exports.write(temp, job, frame_rows(session, catalog, job.frame, job.filters), update,
+            rows = exports.write(temp, job, frame_batches(session, catalog, job.out, job.filters), update,
                                  as_html=out.suffix.lower() == ".html")
             bar.close()  # type: ignore[attr-defined]
             os.replace(temp, out)

@@ -7,7 +7,9 @@ out by the version that collected it and placed in the unit tree (village, towns
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,22 +57,43 @@ def places(session: Session) -> dict[str, Place]:
 
 
 def frame_batches(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
-                  batch: int = 10_000) -> Iterator[dict[str, list[Any]]]:
+                  batch: int = 2000) -> Iterator[dict[str, list[Any]]]:
     """The frame's columns in batches (each a dict: frame column -> one value per response, in frame order)."""
     where = places(session)
     surveys = {pub.number: pub.survey for (name, _), pub in catalog.versions.items() if name == frame.survey}
     numbers = {pub.version_id: pub.number for pub in catalog.by_id.values()}
-    for c in responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
-                                    filters.outcome, batch):
-        at = [where[v] if v in where else Place(v or "") for v in c["village"]]
-        stored = StoredBatch(c["id"], c["instance_id"], [numbers[v] for v in c["version_id"]], c["channel"],
-                             c["outcome"], c["answers"], c["received_at"], c["started_at"], c["completed_at"],
-                             c["duration_seconds"], at)
-        yield columns_of(frame, surveys, stored)
+    stored = responses.iter_batches(session, frame.survey, filters.under, filters.since, filters.until,
+                                    filters.outcome, batch)
+    while True:
+        with _collector_paused():
+            c = next(stored, None)
+            if c is None:
+                return
+            at = [where[v] if v in where else Place(v or "") for v in c["village"]]
+            columns = columns_of(frame, surveys, StoredBatch(
+                c["id"], c["instance_id"], [numbers[v] for v in c["version_id"]], c["channel"], c["outcome"],
+                c["answers"], c["received_at"], c["started_at"], c["completed_at"], c["duration_seconds"], at))
+            del c, at  # the stored batch (answers and all) goes before the next one is read
+        yield columns
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one batch is read and laid out: that makes hundreds
+    of thousands of new containers (answers, columns), none in a cycle, and each would count towards
+    collections that find nothing (a quarter of an export's time). Resumed before the batch is handed
+    over, so nothing of the caller's runs with it paused."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def frame_rows(session: Session, catalog: Catalog, frame: Frame, filters: Filters,
-               batch: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+               batch: int = 2000) -> Iterator[list[dict[str, Any]]]:
     """The frame's rows in batches (each a list of dicts with every frame column)."""
     for columns in frame_batches(session, catalog, frame, filters, batch):
         yield rows_of(columns)

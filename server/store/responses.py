@@ -219,10 +219,12 @@ def iter_batches(session: Session, survey: str, under: str | None = None, since:
                                             .order_by(table.c.id).limit(batch)).all()
         if not rows:
             return
+        last = rows[-1][0]
         columns = dict(zip(BATCH_COLUMNS, zip(*rows, strict=True), strict=True))
+        del rows  # one batch alive at a time: its answers' JSON text goes once parsed
         columns["answers"] = _parsed(columns["answers"])
         yield columns
-        last = rows[-1][0]
+        del columns
 
 
 def _parsed(texts: Sequence[str]) -> list[dict[str, Any]]:

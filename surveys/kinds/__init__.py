@@ -83,7 +83,7 @@ def _export_indicators(q: Question, answers: Answers) -> dict[str, list[Any]]:
     chosen = [v if isinstance(v, list) else None for v in values]
     out = {q.name: [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values]}
     for code in (choice.code for choice in q.choices):
-        out[f"{q.name}_{code}"] = [None if picked is None else int(code in picked) for picked in chosen]
+        out[f"{q.name}_{code}"] = [None if picked is None else 1 if code in picked else 0 for picked in chosen]
     out[f"{q.name}_n"] = [None if picked is None else len(picked) for picked in chosen]
     return out
 
