@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -215,16 +215,29 @@ def iter_batches(session: Session, survey: str, under: str | None = None, since:
     where = _matching(survey, under, since, until, outcome)
     last = 0
     while True:
-        rows = session.connection().execute(select(*selected).where(*where, table.c.id > last)
-                                            .order_by(table.c.id).limit(batch)).all()
+        rows = _fetched(session, select(*selected).where(*where, table.c.id > last).order_by(table.c.id).limit(batch))
         if not rows:
             return
         last = rows[-1][0]
         columns = dict(zip(BATCH_COLUMNS, zip(*rows, strict=True), strict=True))
         del rows  # one batch alive at a time: its answers' JSON text goes once parsed
         columns["answers"] = _parsed(columns["answers"])
+        for name in ("received_at", "started_at", "completed_at"):
+            columns[name] = [None if v is None else v.astimezone(UTC) for v in columns[name]]
         yield columns
         del columns
+
+
+def _fetched(session: Session, statement: Any) -> Sequence[Any]:
+    """The statement's rows as tuples. On PostgreSQL through a binary psycopg cursor on the session's
+    own connection (same transaction): a third of the time of SQLAlchemy's rows for an export's
+    million; times then come in the connection's zone, so the caller puts them in UTC."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement).all()
+    compiled = statement.compile(dialect=connection.dialect)
+    with connection.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        return cursor.execute(str(compiled), compiled.params).fetchall()
 
 
 def _parsed(texts: Sequence[str]) -> list[dict[str, Any]]:
