@@ -1,11 +1,12 @@
 """Exports of the analysis frame (surveys/frame.py): CSV, XLSX, Parquet, Stata .dta, SPSS .sav, and the
 codebook alone (XLSX, or HTML for a file named *.html).
 
-Streaming: CSV, XLSX and Parquet take the frame's rows batch by batch (server.frames.frame_rows, keyset
-pagination) and write each batch as it comes: CSV as text chunks, XLSX through xlsxwriter's
-constant-memory mode (one row in memory), Parquet as one row group per batch of a ParquetWriter. Stata
-and SPSS files are written by pyreadstat, which needs the whole DataFrame: those two formats hold every
-row in memory (fine for a county; use Parquet for the largest exports).
+Streaming: CSV, XLSX and Parquet take the frame's columns batch by batch (server.frames.frame_batches,
+keyset pagination) and write each batch as it comes: CSV as text chunks (Arrow writes the cells,
+server.cells), XLSX through xlsxwriter's constant-memory mode (one row in memory), Parquet in row groups
+of `ROW_GROUP` rows through a ParquetWriter. Stata and SPSS files are written by pyreadstat, which needs
+the whole DataFrame: those two formats hold every row in memory (fine for a county; use Parquet for the
+largest exports).
 
 Privacy by default: free-text columns (which may hold names) are left out unless the job asks for them,
 and an export that includes them says so (the 说明 sheet, the Parquet metadata, the audit row and the
@@ -165,74 +166,20 @@ def _typed(job: Job) -> list[tuple[str, dict[Any, str] | None, bool]]:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-# Arrow writes a batch's cells in C; without quoting it refuses a value holding a comma, a quote or a
-# line break, and exactly those are the values Python's csv module (QUOTE_MINIMAL) quotes, so a batch
-# Arrow refuses is written by the csv module instead, and both give the same bytes.
-_CSV_OPTIONS = {"include_header": False, "eol": "\r\n", "quoting_style": "none", "null_string": ""}
-
-
 def csv_chunks(job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 chunks (one per batch), the first starting with the byte-order mark, so that
     Excel and LibreOffice open the Chinese text correctly; pure data, no comment lines."""
-    import pyarrow.csv as pcsv
+    from server import cells
 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(_headers(job))
     yield (BOM + buffer.getvalue()).encode("utf-8")
-    cols, done, options = _typed(job), 0, pcsv.WriteOptions(**_CSV_OPTIONS)
+    cols, done = _typed(job), 0
     for columns in batches:
-        yield _csv_batch([_cells(columns[name], labels, when) for name, labels, when in cols], options)
+        yield cells.csv_lines([cells.csv_cells(columns[name], labels, when) for name, labels, when in cols])
         done += _length(columns)
         if progress:
             progress(done)
-
-
-def _cells(values: list[Any], labels: dict[Any, str] | None, when: bool) -> Any:
-    """One column's cells as an Arrow array of what the CSV shows: whole numbers and text as they
-    are (Arrow prints them as Python would), everything else as Python's text of it."""
-    import pyarrow as pa
-
-    if when:
-        return _iso_times(values)
-    if labels is not None:
-        return pa.array([None if v is None else labels.get(v, str(v)) for v in values], pa.string())
-    kinds = set(map(type, values)) - {type(None)}  # exact types: a bool is not a whole number here
-    try:
-        if kinds <= {int}:
-            return pa.array(values, pa.int64())
-        if kinds == {str}:
-            return pa.array(values, pa.string())
-    except OverflowError:  # past 64 bits: as Python writes it
-        pass
-    return pa.array([None if v is None else str(v) for v in values], pa.string())  # floats, booleans: str()
-
-
-def _iso_times(values: list[Any]) -> Any:
-    """Times as `datetime.isoformat` writes them in UTC (`2025-03-01T08:10:00.250000+00:00`, no fraction
-    when it is zero), formatted by Arrow: a third of the time of a million isoformat calls."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")).cast(pa.string())
-    text = pc.replace_substring(pc.replace_substring(text, " ", "T"), ".000000", "")  # "2025-03-01 08:10:00.000000"
-    return pc.binary_join_element_wise(text, "+00:00", "")
-
-
-def _csv_batch(cells: list[Any], options: Any) -> bytes:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
-    table = pa.Table.from_arrays(cells, names=[str(i) for i in range(len(cells))])
-    sink = pa.BufferOutputStream()
-    try:
-        pcsv.write_csv(table, sink, options)
-        return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
-    except pa.ArrowInvalid:  # a value needs quotes: the csv module quotes it (None is written empty)
-        buffer = io.StringIO()
-        texts = [pc.cast(c, pa.string()).to_pylist() for c in cells]
-        csv.writer(buffer, lineterminator="\r\n").writerows(zip(*texts, strict=True))
-        return buffer.getvalue().encode("utf-8")
 
 
 def write_csv(out: BinaryIO, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
@@ -380,10 +327,12 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], pro
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from server.cells import parquet_array
+
     schema, count, pending = arrow_schema(job), 0, []
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         for columns in batches:
-            pending.append(pa.RecordBatch.from_arrays([_arrow(columns[f.name], f.type) for f in schema], schema=schema))
+            pending.append(pa.RecordBatch.from_arrays([parquet_array(columns[f.name], f.type) for f in schema], schema=schema))
             count += pending[-1].num_rows
             if sum(b.num_rows for b in pending) >= ROW_GROUP:
                 writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
@@ -393,18 +342,6 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], pro
         if pending:
             writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
     return count
-
-
-def _arrow(values: list[Any], kind: Any) -> Any:
-    """One column as an Arrow array of its Parquet type (times in UTC; text columns as text)."""
-    import pyarrow as pa
-
-    if pa.types.is_string(kind):
-        try:
-            return pa.array(values, kind)
-        except (pa.ArrowException, TypeError, ValueError):  # not all text: as Python writes each value
-            return pa.array([None if v is None else str(v) for v in values], kind)
-    return pa.array(values, kind)  # Arrow reads naive times as UTC and converts aware ones to it
 
 
 # --- Stata and SPSS (whole DataFrame) -------------------------------------------------------------
