@@ -225,6 +225,8 @@ def _answer_columns(wanted: set[str], survey: Survey, answers: Answers) -> dict[
         "survey": [survey.name] * len(answers), "sex": _sexes(survey, answers),
         "age_group": [age_group(a.get(age)) for a in answers] if age else [None] * len(answers)}
     for q in survey.questions():
+        if wanted.isdisjoint(c.name for c in frame_columns(q)):  # e.g. a text question left out
+            continue
         for name, values in export_columns(q, answers).items():
             if name in wanted:
                 out[name] = values
