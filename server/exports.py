@@ -175,9 +175,11 @@ def csv_chunks(job: Job, batches: Iterable[Columns], progress: Progress | None =
     csv.writer(buffer, lineterminator="\r\n").writerow(_headers(job))
     yield (BOM + buffer.getvalue()).encode("utf-8")
     cols, done = _typed(job), 0
-    for columns in batches:
-        yield cells.csv_lines([cells.csv_cells(columns[name], labels, when) for name, labels, when in cols])
-        done += _length(columns)
+    made = (([cells.csv_cells(columns[name], labels, when) for name, labels, when in cols], _length(columns))
+            for columns in batches)
+    for lines, rows in cells.ahead(lambda item: (cells.csv_lines(item[0]), item[1]), made):
+        done += rows
+        yield lines
         if progress:
             progress(done)
 
@@ -327,20 +329,31 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], pro
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from server.cells import parquet_array
+    from server.cells import ahead, parquet_array
 
-    schema, count, pending = arrow_schema(job), 0, []
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    schema = arrow_schema(job)
+
+    def groups() -> Iterator[Any]:  # row groups of about ROW_GROUP rows, and how many rows are done
+        pending, count = [], 0
         for columns in batches:
-            pending.append(pa.RecordBatch.from_arrays([parquet_array(columns[f.name], f.type) for f in schema], schema=schema))
+            pending.append(pa.RecordBatch.from_arrays([parquet_array(columns[f.name], f.type) for f in schema],
+                                                      schema=schema))
             count += pending[-1].num_rows
             if sum(b.num_rows for b in pending) >= ROW_GROUP:
-                writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
+                yield pa.Table.from_batches(pending, schema=schema), count
                 pending = []
+        if pending:
+            yield pa.Table.from_batches(pending, schema=schema), count
+
+    count = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        def write(group: tuple[Any, int]) -> int:
+            writer.write_table(group[0], row_group_size=ROW_GROUP)
+            return group[1]
+
+        for count in ahead(write, groups()):
             if progress:
                 progress(count)
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=ROW_GROUP)
     return count
 
 
