@@ -75,8 +75,8 @@ def parquet_array(values: list[Any], kind: pa.DataType) -> pa.Array:
 
 def ahead(work: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
     """`work` of each item, in order, each run on a helper thread while the next item is made. Arrow
-    formats CSV lines and encodes and compresses Parquet row groups without holding the GIL, so on a
-    second core that overlaps reading and laying out the next batch."""
+    formats CSV lines without holding the GIL, so on a second core that overlaps reading and laying
+    out the next batch. (Not for Parquet: a second row group in memory costs more than it saves.)"""
     with ThreadPoolExecutor(1, thread_name_prefix="export") as pool:
         pending: Future[R] | None = None
         for item in items:

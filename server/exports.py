@@ -329,7 +329,7 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], pro
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from server.cells import ahead, parquet_array
+    from server.cells import parquet_array
 
     schema = arrow_schema(job)
 
@@ -347,11 +347,8 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], pro
 
     count = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        def write(group: tuple[Any, int]) -> int:
-            writer.write_table(group[0], row_group_size=ROW_GROUP)
-            return group[1]
-
-        for count in ahead(write, groups()):
+        for table, count in groups():
+            writer.write_table(table, row_group_size=ROW_GROUP)
             if progress:
                 progress(count)
     return count

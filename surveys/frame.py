@@ -151,10 +151,6 @@ def age_group(age: Any) -> str | None:
     return next((name for name, low, high in AGE_GROUPS if low <= age <= high), None)
 
 
-def sex_of(survey: Survey, answers: dict[str, Any]) -> str | None:
-    return _sexes(survey, [answers])[0]
-
-
 def _sexes(survey: Survey, answers: Answers) -> list[str | None]:
     fm = survey.frame
     if fm.sex_variable is None:
@@ -204,10 +200,9 @@ def columns_of(frame: Frame, surveys: Mapping[int, Survey], batch: StoredBatch) 
         "county_code": [x.county_code or None for x in p], "county": [x.county or None for x in p],
         "urban_rural": [x.urban_rural for x in p]}
     wanted = set(frame.names)
-    first = batch.version[0] if n else 0
-    if n == 0 or batch.version.count(first) == n:  # the usual batch: one version collected it all
-        out |= _answer_columns(wanted, surveys[first], batch.answers) if n else {}
-    else:
+    if n and batch.version.count(batch.version[0]) == n:  # the usual batch: one version collected it all
+        out |= _answer_columns(wanted, surveys[batch.version[0]], batch.answers)
+    elif n:
         positions: dict[int, list[int]] = {}
         for i, number in enumerate(batch.version):
             positions.setdefault(number, []).append(i)

@@ -205,7 +205,7 @@ BATCH_COLUMNS = ("id", "instance_id", "version_id", "channel", "outcome", "answe
 
 def iter_batches(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, outcome: str | None = None,
-                 batch: int = 10_000) -> Iterator[dict[str, Sequence[Any]]]:
+                 batch: int = 2000) -> Iterator[dict[str, Sequence[Any]]]:
     """Responses of one questionnaire in id order, `batch` rows at a time, column by column (name of
     `BATCH_COLUMNS` -> one value per response; answers parsed), filtered by subtree, receipt time and
     outcome. Keyset pagination, one query per batch, plain columns rather than ORM objects: never the
