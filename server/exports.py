@@ -1,11 +1,12 @@
 """Exports of the analysis frame (surveys/frame.py): CSV, XLSX, Parquet, Stata .dta, SPSS .sav, and the
 codebook alone (XLSX, or HTML for a file named *.html).
 
-Streaming: CSV, XLSX and Parquet take the frame's rows batch by batch (server.frames.frame_rows, keyset
-pagination) and write each batch as it comes: CSV as text chunks, XLSX through xlsxwriter's
-constant-memory mode (one row in memory), Parquet as one row group per batch of a ParquetWriter. Stata
-and SPSS files are written by pyreadstat, which needs the whole DataFrame: those two formats hold every
-row in memory (fine for a county; use Parquet for the largest exports).
+Streaming: CSV, XLSX and Parquet take the frame's columns batch by batch (server.frames.frame_batches,
+keyset pagination) and write each batch as it comes: CSV as text chunks (Arrow writes the cells,
+server.cells), XLSX through xlsxwriter's constant-memory mode (one row in memory), Parquet in row groups
+of `ROW_GROUP` rows through a ParquetWriter. Stata and SPSS files are written by pyreadstat, which needs
+the whole DataFrame: those two formats hold every row in memory (fine for a county; use Parquet for the
+largest exports).
 
 Privacy by default: free-text columns (which may hold names) are left out unless the job asks for them,
 and an export that includes them says so (the 说明 sheet, the Parquet metadata, the audit row and the
@@ -32,7 +33,7 @@ from server.frames import Filters, frame_for
 from server.render import BEIJING
 from server.store import units
 from server.unitcodes import is_code
-from surveys.frame import META_VALUES, Frame, to_pandas
+from surveys.frame import META_VALUES, Frame, rows_of, to_pandas
 from surveys.kinds import Column
 from surveys.problem import Catalogue, Problem
 
@@ -45,6 +46,7 @@ OUTCOMES = {"complete": "答完", "ended": "按问卷规则提前结束"}
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows less the header
 BOM = "\ufeff"
 Progress = Callable[[int], None]
+Columns = dict[str, list[Any]]  # a batch of the frame's columns (server.frames.frame_batches)
 
 
 class X(Catalogue):
@@ -138,6 +140,10 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _length(columns: Columns) -> int:
+    return len(next(iter(columns.values()), ()))
+
+
 def _value_labels(c: Column) -> dict[Any, str]:
     return dict(c.values) if c.values else dict(META_VALUES.get(c.name, ()))
 
@@ -158,38 +164,31 @@ def _typed(job: Job) -> list[tuple[str, dict[Any, str] | None, bool]]:
             for c in job.out.columns]
 
 
-def _text(value: Any, labels: dict[Any, str] | None, when: bool) -> str:
-    if value is None:
-        return ""
-    if when:
-        return _utc(value).isoformat()
-    if labels is not None:
-        return labels.get(value, str(value))
-    return str(value)
-
-
 # --- CSV ------------------------------------------------------------------------------------------
 
-
-def csv_chunks(job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> Iterator[bytes]:
+def csv_chunks(job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 chunks (one per batch), the first starting with the byte-order mark, so that
     Excel and LibreOffice open the Chinese text correctly; pure data, no comment lines."""
+    from server import cells
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_headers(job))
+    csv.writer(buffer, lineterminator="\r\n").writerow(_headers(job))
     yield (BOM + buffer.getvalue()).encode("utf-8")
     cols, done = _typed(job), 0
-    for rows in batches:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_text(r[n], labels, when) for n, labels, when in cols] for r in rows)
-        done += len(rows)
-        yield buffer.getvalue().encode("utf-8")
+
+    def lines(batch: tuple[list[Any], int]) -> tuple[bytes, int]:  # a batch's CSV lines and its row count
+        return cells.csv_lines(batch[0]), batch[1]
+
+    made = (([cells.csv_cells(columns[name], labels, when) for name, labels, when in cols], _length(columns))
+            for columns in batches)
+    for chunk, rows in cells.ahead(lines, made):
+        done += rows
+        yield chunk
         if progress:
             progress(done)
 
 
-def write_csv(out: BinaryIO, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> int:
+def write_csv(out: BinaryIO, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
     count = [0]
     for chunk in csv_chunks(job, batches, lambda n: (count.__setitem__(0, n), progress and progress(n))):
         out.write(chunk)
@@ -247,7 +246,7 @@ def codebook_html(job: Job) -> bytes:
 # --- XLSX -----------------------------------------------------------------------------------------
 
 
-def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, Any]]],
+def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[Columns],
                progress: Progress | None = None) -> int:
     """数据 (unless the job is the codebook alone), 变量说明 and 说明, in xlsxwriter's constant-memory mode.
     Cells are written by type (never as formulas: an answer starting with "=" stays text)."""
@@ -278,15 +277,14 @@ def write_xlsx(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, A
     return count
 
 
-def _xlsx_rows(sheet: Any, when: Any, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None) -> int:
+def _xlsx_rows(sheet: Any, when: Any, job: Job, batches: Iterable[Columns], progress: Progress | None) -> int:
     cols, count = _typed(job), 0
-    for rows in batches:
-        if count + len(rows) > XLSX_MAX_ROWS:
-            raise Problem(X.TOO_MANY_ROWS, limit=XLSX_MAX_ROWS, rows=count + len(rows))
-        for r in rows:
+    for columns in batches:
+        if count + _length(columns) > XLSX_MAX_ROWS:
+            raise Problem(X.TOO_MANY_ROWS, limit=XLSX_MAX_ROWS, rows=count + _length(columns))
+        for values in zip(*(columns[name] for name, _, _ in cols), strict=True):
             count += 1
-            for j, (name, labels, is_time) in enumerate(cols):
-                value = r[name]
+            for j, ((_, labels, is_time), value) in enumerate(zip(cols, values, strict=True)):
                 if value is None:
                     continue
                 if is_time:
@@ -326,25 +324,35 @@ def arrow_schema(job: Job) -> Any:
     return pa.schema(fields, metadata={"cunsheng": codebook_json(job)})
 
 
-def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str, Any]]],
-                  progress: Progress | None = None) -> int:
-    """One row group per batch through a ParquetWriter (the codebook in the schema's metadata)."""
+ROW_GROUP = 10_000  # rows per Parquet row group: few enough groups to keep the footer small
+
+
+def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
+    """Row groups of about `ROW_GROUP` rows through a ParquetWriter (the codebook in the schema's metadata),
+    each batch turned into Arrow arrays column by column."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, count = arrow_schema(job), 0
+    from server.cells import parquet_array
+
+    schema = arrow_schema(job)
+
+    def groups() -> Iterator[Any]:  # row groups of about ROW_GROUP rows, and how many rows are done
+        pending, count = [], 0
+        for columns in batches:
+            pending.append(pa.RecordBatch.from_arrays([parquet_array(columns[f.name], f.type) for f in schema],
+                                                      schema=schema))
+            count += pending[-1].num_rows
+            if sum(b.num_rows for b in pending) >= ROW_GROUP:
+                yield pa.Table.from_batches(pending, schema=schema), count
+                pending = []
+        if pending:
+            yield pa.Table.from_batches(pending, schema=schema), count
+
+    count = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for rows in batches:
-            arrays = []
-            for f in schema:
-                values = [r[f.name] for r in rows]
-                if pa.types.is_timestamp(f.type):
-                    values = [None if v is None else _utc(v) for v in values]
-                elif pa.types.is_string(f.type):
-                    values = [None if v is None else str(v) for v in values]
-                arrays.append(pa.array(values, type=f.type))
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
-            count += len(rows)
+        for table, count in groups():
+            writer.write_table(table, row_group_size=ROW_GROUP)
             if progress:
                 progress(count)
     return count
@@ -353,14 +361,14 @@ def write_parquet(out: BinaryIO | str, job: Job, batches: Iterable[list[dict[str
 # --- Stata and SPSS (whole DataFrame) -------------------------------------------------------------
 
 
-def write_stat(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None) -> int:
+def write_stat(path: Path, job: Job, batches: Iterable[Columns], progress: Progress | None = None) -> int:
     """.dta or .sav with variable labels and the value labels of coded columns. pyreadstat writes a
     whole DataFrame, so this format keeps every row in memory."""
     import pyreadstat
 
     rows: list[dict[str, Any]] = []
-    for batch in batches:
-        rows.extend(batch)
+    for columns in batches:
+        rows.extend(rows_of(columns))
         if progress:
             progress(len(rows))
     data = to_pandas(job.out, rows)
@@ -375,7 +383,7 @@ def write_stat(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], pr
     return len(rows)
 
 
-def write(path: Path, job: Job, batches: Iterable[list[dict[str, Any]]], progress: Progress | None = None,
+def write(path: Path, job: Job, batches: Iterable[Columns], progress: Progress | None = None,
           as_html: bool = False) -> int:
     """Write the job's file at `path` (the caller makes it a temporary name and renames it); the row count.
     `as_html` writes the codebook alone as HTML."""

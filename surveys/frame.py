@@ -13,12 +13,12 @@ population.csv) come from the questionnaire's `frame:` mapping; `urban_rural` fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from surveys.kinds import Column, export_row, frame_columns
+from surveys.kinds import Answers, Column, export_columns, frame_columns
 from surveys.model import Survey
 
 if TYPE_CHECKING:
@@ -154,31 +154,103 @@ def age_group(age: Any) -> str | None:
     return next((name for name, low, high in AGE_GROUPS if low <= age <= high), None)
 
 
-def sex_of(survey: Survey, answers: dict[str, Any]) -> str | None:
+def _sexes(survey: Survey, answers: Answers) -> list[str | None]:
     fm = survey.frame
     if fm.sex_variable is None:
-        return None
-    value = answers.get(fm.sex_variable)
-    return dict(fm.sex_codes).get(value) if isinstance(value, int) else None
+        return [None] * len(answers)
+    codes, var = dict(fm.sex_codes), fm.sex_variable
+    return [codes.get(v) if isinstance(v, int) else None for v in (a.get(var) for a in answers)]
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """Stored responses column by column (what storage hands over for one batch), with their places."""
+
+    response_id: Sequence[int]
+    instance_id: Sequence[str]
+    version: Sequence[int]
+    channel: Sequence[str]
+    outcome: Sequence[str]
+    answers: Sequence[dict[str, Any]]
+    received_at: Sequence[datetime | None]
+    started_at: Sequence[datetime | None]
+    completed_at: Sequence[datetime | None]
+    duration_seconds: Sequence[int | None]
+    places: Sequence[Place]
+    review_status: Sequence[str] | None = None  # None: every response not reviewed
+
+    @classmethod
+    def of(cls, stored: Stored, place: Place | None) -> StoredBatch:
+        """A batch of one response."""
+        return cls([stored.response_id], [stored.instance_id], [stored.version], [stored.channel], [stored.outcome],
+                   [stored.answers], [stored.received_at], [stored.started_at], [stored.completed_at],
+                   [stored.duration_seconds], [place or Place("")], [stored.review_status])
+
+
+def columns_of(frame: Frame, surveys: Mapping[int, Survey], batch: StoredBatch) -> dict[str, list[Any]]:
+    """A batch of responses as the frame's columns, in frame order (name -> one value per response;
+    missing is None), each response laid out by the version that collected it (`surveys`: number ->
+    compiled version). Column-wise, so a large export loops over columns rather than cells."""
+    n, p = len(batch.response_id), batch.places
+    out: dict[str, list[Any]] = {
+        "response_id": list(batch.response_id), "instance_id": list(batch.instance_id), "version": list(batch.version),
+        "channel": list(batch.channel), "outcome": list(batch.outcome),
+        "review_status": list(batch.review_status) if batch.review_status is not None else ["not_reviewed"] * n,
+        "received_at": list(batch.received_at), "started_at": list(batch.started_at),
+        "completed_at": list(batch.completed_at), "duration_seconds": list(batch.duration_seconds),
+        "village_code": [x.village_code or None for x in p], "village": [x.village or None for x in p],
+        "township_code": [x.township_code or None for x in p], "township": [x.township or None for x in p],
+        "county_code": [x.county_code or None for x in p], "county": [x.county or None for x in p],
+        "urban_rural": [x.urban_rural for x in p]}
+    wanted = set(frame.names)
+    if n and batch.version.count(batch.version[0]) == n:  # the usual batch: one version collected it all
+        out |= _answer_columns(wanted, surveys[batch.version[0]], batch.answers)
+    elif n:
+        positions: dict[int, list[int]] = {}
+        for i, number in enumerate(batch.version):
+            positions.setdefault(number, []).append(i)
+        parts = [(at, _answer_columns(wanted, surveys[number], [batch.answers[i] for i in at]))
+                 for number, at in positions.items()]
+        out |= {name: _scatter(n, name, parts) for name in wanted.difference(out)}
+    return {name: out.get(name) or [None] * n for name in frame.names}
+
+
+def _answer_columns(wanted: set[str], survey: Survey, answers: Answers) -> dict[str, list[Any]]:
+    """The columns one version makes of its answers: its questions' export columns (those of the
+    frame) and the survey, sex and age group it derives."""
+    age = survey.frame.age_variable
+    out: dict[str, list[Any]] = {
+        "survey": [survey.name] * len(answers), "sex": _sexes(survey, answers),
+        "age_group": [age_group(a.get(age)) for a in answers] if age else [None] * len(answers)}
+    for q in survey.questions():
+        if wanted.isdisjoint(c.name for c in frame_columns(q)):  # e.g. a text question left out
+            continue
+        for name, values in export_columns(q, answers).items():
+            if name in wanted:
+                out[name] = values
+    return out
+
+
+def _scatter(n: int, name: str, parts: list[tuple[list[int], dict[str, list[Any]]]]) -> list[Any]:
+    """One column of a batch collected by several versions, from each version's rows (positions, columns)."""
+    column: list[Any] = [None] * n
+    for at, columns in parts:
+        values = columns.get(name)
+        if values is not None:
+            for i, value in zip(at, values, strict=True):
+                column[i] = value
+    return column
+
+
+def rows_of(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Columns (name -> values) as rows (one dict per response, every column present)."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def row_of(frame: Frame, survey: Survey, stored: Stored, place: Place | None) -> dict[str, Any]:
     """One response as a frame row (every frame column present; missing is None)."""
-    row: dict[str, Any] = dict.fromkeys(frame.names)
-    p = place or Place("")
-    row.update(response_id=stored.response_id, instance_id=stored.instance_id, survey=survey.name,
-               version=stored.version, channel=stored.channel, outcome=stored.outcome,
-               review_status=stored.review_status, received_at=stored.received_at, started_at=stored.started_at,
-               completed_at=stored.completed_at, duration_seconds=stored.duration_seconds,
-               village_code=p.village_code or None, village=p.village or None, township_code=p.township_code or None,
-               township=p.township or None, county_code=p.county_code or None, county=p.county or None,
-               urban_rural=p.urban_rural, sex=sex_of(survey, stored.answers),
-               age_group=age_group(stored.answers.get(survey.frame.age_variable or "")))
-    for q in survey.questions():
-        for name, value in export_row(q, stored.answers).items():
-            if name in row:
-                row[name] = value
-    return row
+    return rows_of(columns_of(frame, {stored.version: survey}, StoredBatch.of(stored, place)))[0]
 
 
 def to_pandas(frame: Frame, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from server import exports, signin
 from server.auth import Caller, need
 from server.catalog import Catalog
 from server.deps import CatalogDep, SessionDep
-from server.frames import count_rows, frame_rows
+from server.frames import count_rows, frame_batches
 from server.routes.console import page
 from server.security import check_same_origin
 from server.staff_errors import S
@@ -116,14 +116,14 @@ def _body(request: Request, catalog: Catalog, job: exports.Job) -> Iterator[byte
     if job.format == "csv":
         def stream() -> Iterator[bytes]:
             with Session(engine) as session:  # the request's session is closed once the handler returns
-                yield from exports.csv_chunks(job, frame_rows(session, catalog, job.frame, job.filters))
+                yield from exports.csv_chunks(job, frame_batches(session, catalog, job.out, job.filters))
         return stream()
     fd, name = tempfile.mkstemp(prefix="cunsheng-export-", suffix=exports.SUFFIX[job.format])
     os.close(fd)
     path, written = Path(name), False
     try:
         with Session(engine) as session:
-            exports.write(path, job, frame_rows(session, catalog, job.frame, job.filters))
+            exports.write(path, job, frame_batches(session, catalog, job.out, job.filters))
         written = True
     finally:
         if not written:

@@ -8,12 +8,14 @@ response is its answers, its village code and its timing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, func, or_
+import orjson
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, cast, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -208,20 +210,64 @@ def count_matching(session: Session, survey: str, under: str | None = None, sinc
     return int(session.exec(query).one())
 
 
+# What an export reads of a response, in this order; `answers` as its stored JSON text (parsed here).
+BATCH_COLUMNS = ("id", "instance_id", "version_id", "channel", "outcome", "answers", "received_at", "started_at",
+                 "completed_at", "duration_seconds", "village")
+
+
 def iter_batches(session: Session, survey: str, under: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, outcome: str | None = None, batch: int = 2000) -> Iterator[list[Response]]:
-    """Responses of one questionnaire in id order, `batch` rows at a time (keyset pagination: one
-    query per batch, never the whole table in memory), filtered by subtree, receipt time and outcome."""
+                 until: datetime | None = None, outcome: str | None = None,
+                 batch: int = 2000) -> Iterator[dict[str, Sequence[Any]]]:
+    """Responses of one questionnaire in id order, `batch` rows at a time, column by column (name of
+    `BATCH_COLUMNS` -> one value per response; answers parsed), filtered by subtree, receipt time and
+    outcome. Keyset pagination, one query per batch, plain columns rather than ORM objects: never the
+    whole table in memory, and no identity map to fill."""
+    table = Response.__table__  # type: ignore[attr-defined]
+    selected = [cast(table.c.answers, Text) if name == "answers" else table.c[name] for name in BATCH_COLUMNS]
     where = _matching(survey, under, since, until, outcome)
     last = 0
     while True:
-        rows = list(session.exec(select(Response).where(*where, col(Response.id) > last)
-                                 .order_by(col(Response.id)).limit(batch)))
+        rows = _fetched(session, select(*selected).where(*where, table.c.id > last).order_by(table.c.id).limit(batch))
         if not rows:
             return
-        yield rows
-        last = rows[-1].id or last
-        session.expunge_all()  # the batch is handed over: keep no row in the identity map
+        last = rows[-1][0]
+        columns = dict(zip(BATCH_COLUMNS, zip(*rows, strict=True), strict=True))
+        del rows  # one batch alive at a time: its answers' JSON text goes once parsed
+        columns["answers"] = _parsed(columns["answers"])
+        for name in ("received_at", "started_at", "completed_at"):
+            columns[name] = [None if v is None else v.astimezone(UTC) for v in columns[name]]
+        yield columns
+        del columns
+
+
+def _fetched(session: Session, statement: Any) -> Sequence[Any]:
+    """The statement's rows as tuples. On PostgreSQL through a binary psycopg cursor on the session's
+    own connection (same transaction): a third of the time of SQLAlchemy's rows for an export's
+    million; times then come in the connection's zone, so the caller puts them in UTC."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement).all()
+    compiled = statement.compile(dialect=connection.dialect)
+    with connection.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        return cursor.execute(str(compiled), compiled.params).fetchall()
+
+
+def _parsed(texts: Sequence[str]) -> list[dict[str, Any]]:
+    """Stored answers' JSON text as dicts: orjson (several times faster than json, which matters for a
+    million-row export), json for what orjson refuses (NaN, integers past 64 bits)."""
+    try:
+        return [orjson.loads(t) for t in texts]
+    except orjson.JSONDecodeError:
+        return [_parsed_one(t) for t in texts]
+
+
+def _parsed_one(text: str) -> dict[str, Any]:
+    try:
+        return orjson.loads(text)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # type: ignore[no-any-return]
+
+
 def count_by_version(session: Session, under: list[str]) -> dict[int, int]:
     """Responses by version id, of villages whose code starts with one of the prefixes `under`
     (a caller's subtrees, `server.unitcodes.prefix`); none when `under` is empty."""

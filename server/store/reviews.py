@@ -65,6 +65,16 @@ def latest(session: Session, response_ids: Iterable[int]) -> dict[int, Review]:
     return out
 
 
+def statuses_of_batch(session: Session, response_ids: list[int]) -> list[str]:
+    """The review status of each response of an export batch (ids ascending): one range query."""
+    if not response_ids:
+        return []
+    query = (select(Review).where(col(Review.response_id) >= response_ids[0], col(Review.response_id) <= response_ids[-1])
+             .order_by(Review.id))
+    found: dict[int, Review] = {row.response_id: row for row in session.exec(query)}
+    return [status_of(found.get(rid)) for rid in response_ids]
+
+
 def history(session: Session, response_id: int) -> list[Review]:
     return list(session.exec(select(Review).where(Review.response_id == response_id).order_by(Review.id)))
 

@@ -10,7 +10,7 @@ package compares a kind's name. Pure functions; no rendering, no storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +21,8 @@ from surveys.kinds.checks import BoundProblems
 from surveys.kinds.forms import AnswerError, Form, Getlist
 from surveys.model import Question
 
-__all__ = ["KINDS", "Kind", "AnswerError", "Column", "Form", "Getlist", "kind_of", "to_form", "value_labels", "dtypes",
-           "export_row", "frame_columns"]
+__all__ = ["KINDS", "Kind", "AnswerError", "Answers", "Column", "Form", "Getlist", "kind_of", "to_form", "value_labels", "dtypes",
+           "export_columns", "frame_columns"]
 
 
 # --- stored variables and export columns ----------------------------------------------------------
@@ -57,8 +57,13 @@ def _labels(q: Question, codes: bool = True) -> tuple[tuple[int, str], ...]:
     return tuple(sorted(value_labels(q).items())) if codes else tuple((s.code, s.label) for s in q.special)
 
 
-def _export_plain(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
-    return {v: answers.get(v) for v in q.variables}
+# Exports are column-wise: a batch of responses' answers in, the question's columns out (one value per
+# response each), so an export of a million responses loops over columns, not over cells of dicts.
+Answers = Sequence[dict[str, Any]]
+
+
+def _export_plain(q: Question, answers: Answers) -> dict[str, list[Any]]:
+    return {v: [a.get(v) for a in answers] for v in q.variables}
 
 
 def _columns_plain(q: Question) -> tuple[Column, ...]:
@@ -71,14 +76,15 @@ def _columns_plain(q: Question) -> tuple[Column, ...]:
                         _labels(q), q.name, kind_of(q).free_text) for v in q.variables)
 
 
-def _export_indicators(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+def _export_indicators(q: Question, answers: Answers) -> dict[str, list[Any]]:
     """A multiple choice: `<q>` holds a special code given instead of choices; one 0/1 column per
     choice (`<q>_<code>`, missing when unanswered or special) and `<q>_n`, how many were chosen."""
-    value = answers.get(q.name)
-    chosen = value if isinstance(value, list) else None
-    out: dict[str, Any] = {q.name: value if isinstance(value, int) and not isinstance(value, bool) else None}
-    out.update({f"{q.name}_{c.code}": None if chosen is None else int(c.code in chosen) for c in q.choices})
-    out[f"{q.name}_n"] = None if chosen is None else len(chosen)
+    values = [a.get(q.name) for a in answers]
+    chosen = [v if isinstance(v, list) else None for v in values]
+    out = {q.name: [v if isinstance(v, int) and not isinstance(v, bool) else None for v in values]}
+    for code in (choice.code for choice in q.choices):
+        out[f"{q.name}_{code}"] = [None if picked is None else 1 if code in picked else 0 for picked in chosen]
+    out[f"{q.name}_n"] = [None if picked is None else len(picked) for picked in chosen]
     return out
 
 
@@ -95,12 +101,12 @@ def _columns_indicators(q: Question) -> tuple[Column, ...]:
     return (special, *picks, count)
 
 
-def _export_ranks(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
+def _export_ranks(q: Question, answers: Answers) -> dict[str, list[Any]]:
     """A ranking as `<q>_r1`, `<q>_r2`, …: the code ranked at each position (a special code given
     instead of a ranking is kept in `<q>_r1`)."""
-    value = answers.get(q.name)
-    ranked = value if isinstance(value, list) else [value] if isinstance(value, int) else []
-    return {f"{q.name}_r{i}": ranked[i - 1] if i <= len(ranked) else None for i in range(1, (q.top or 1) + 1)}
+    values = [a.get(q.name) for a in answers]
+    ranked = [v if isinstance(v, list) else [v] if isinstance(v, int) else [] for v in values]
+    return {f"{q.name}_r{i}": [r[i - 1] if i <= len(r) else None for r in ranked] for i in range(1, (q.top or 1) + 1)}
 
 
 def _columns_ranks(q: Question) -> tuple[Column, ...]:
@@ -131,7 +137,7 @@ class Kind:
     from_form: Callable[[Question, Getlist], dict[str, Any]]
     to_form: Callable[[str, Any], Form]
     check: Callable[[Question, Any], Invalid | None]
-    export: Callable[[Question, dict[str, Any]], dict[str, Any]]
+    export: Callable[[Question, Answers], dict[str, list[Any]]]  # its export columns, column-wise
     columns: Callable[[Question], tuple[Column, ...]] = _columns_plain  # its analysis-frame columns
     free_text: bool = False          # answers may hold names: out of exports unless asked for
     missing: AnswerErr = AnswerErr.REQUIRED
@@ -223,6 +229,7 @@ def frame_columns(q: Question) -> tuple[Column, ...]:
     return kind_of(q).columns(q)
 
 
-def export_row(q: Question, answers: dict[str, Any]) -> dict[str, Any]:
-    """The question's export columns for one response (e.g. a 0/1 column per choice of a multiple)."""
+def export_columns(q: Question, answers: Answers) -> dict[str, list[Any]]:
+    """The question's export columns for a batch of responses (name -> one value per response; e.g. a
+    0/1 column per choice of a multiple)."""
     return kind_of(q).export(q, answers)

@@ -8,7 +8,18 @@ import pytest
 
 from surveys.compiler import compile_text
 from surveys.errors import DefinitionInvalid
-from surveys.frame import META_NAMES, Place, Stored, age_group, frame_of, row_of, to_pandas
+from surveys.frame import (
+    META_NAMES,
+    Place,
+    Stored,
+    StoredBatch,
+    age_group,
+    columns_of,
+    frame_of,
+    row_of,
+    rows_of,
+    to_pandas,
+)
 
 V1 = """name: hh
 title: 家庭问卷
@@ -89,6 +100,29 @@ def test_a_row_keeps_codes_special_codes_and_derives_sex_age_group_and_urban_rur
     assert str(data["svc_1"].dtype) == "Int64" and str(data["income"].dtype) == "Float64"
     assert str(data["born"].dtype) == "string" and str(data["received_at"].dtype).startswith("datetime64")
     assert data["new_only"].isna().all() and list(data["version"]) == [1, 2]
+
+
+def test_a_batch_from_several_versions_lays_each_response_out_by_its_own_version() -> None:
+    versions = _versions()
+    frame = frame_of(versions).without_free_text()
+    stored = [Stored(1, "i-1", 1, "api", "complete", ANSWERS),
+              Stored(2, "i-2", 2, "web", "ended", {**ANSWERS, "new_only": 7, "svc": -8, "resp_sex": 2}),
+              Stored(3, "i-3", 1, "api", "complete", {"resp_age": -9}),
+              Stored(4, "i-4", 2, "api", "complete", {**ANSWERS, "top": -8})]
+    places = [PLACE, None, Place("149901009999"), PLACE]
+    batch = StoredBatch(*([getattr(s, f) for s in stored] for f in ("response_id", "instance_id", "version", "channel",
+                                                                    "outcome", "answers", "received_at", "started_at",
+                                                                    "completed_at", "duration_seconds")),
+                        [p or Place("") for p in places])
+    columns = columns_of(frame, dict(versions), batch)
+    assert list(columns) == list(frame.names) and "note_text" not in columns
+    assert rows_of(columns) == [row_of(frame, dict(versions)[s.version], s, p) for s, p in zip(stored, places, strict=True)]
+    assert columns["old_only"] == [1, None, None, None] and columns["new_only"] == [None, 7, None, None]
+    assert columns["svc"] == [None, -8, None, None] and columns["top_r1"] == [3, 3, None, -8]
+    assert columns["sex"] == ["F", "M", None, "F"] and columns["village_code"] == [PLACE.village_code, None,
+                                                                                   "149901009999", PLACE.village_code]
+    empty = columns_of(frame, dict(versions), StoredBatch(*([] for _ in range(11))))
+    assert list(empty) == list(frame.names) and rows_of(empty) == []
 
 
 @pytest.mark.parametrize("age, group", [(0, "0-2"), (9, "6-9"), (10, "10-17"), (17, "10-17"), (18, "18-34"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from surveys.kinds import KINDS, dtypes, export_row, kind_of, to_form, value_labels
+from surveys.kinds import KINDS, dtypes, export_columns, kind_of, to_form, value_labels
 from tests.surveys.test_answers import SURVEY
 
 
@@ -34,6 +36,10 @@ def test_value_labels_hold_choices_and_special_codes() -> None:
     assert value_labels(q("age")) == {-9: "不愿回答"}
 
 
+def export_row(question: Any, answers: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[0] for name, values in export_columns(question, [answers]).items()}
+
+
 def test_export_columns_spread_multiple_and_ranking() -> None:
     answers = {"needs": [1, 3], "top": [2], "age": 40}
     assert export_row(q("needs"), answers) == {"needs": None, "needs_1": 1, "needs_2": 0, "needs_3": 1, "needs_9": 0,
@@ -42,6 +48,11 @@ def test_export_columns_spread_multiple_and_ranking() -> None:
     assert export_row(q("needs"), {"needs": -9}) == {"needs": -9, **{f"needs_{c}": None for c in (1, 2, 3, 9)},
                                                      "needs_n": None}
     assert export_row(q("age"), answers) == {"age": 40}
+    batch = [answers, {"needs": -9}, {}]
+    assert export_columns(q("needs"), batch)["needs_1"] == [1, None, None]
+    assert export_columns(q("needs"), batch)["needs"] == [None, -9, None]
+    assert export_columns(q("top"), [{"top": [2, 3]}, {"top": -8}, {}]) == {"top_r1": [2, -8, None],
+                                                                        "top_r2": [3, None, None]}
 
 
 def test_a_stored_answer_refills_its_form() -> None:
