@@ -16,9 +16,10 @@ Figures on the 2-core development machine (shared with other work, so a few seco
 run, ORM rows and `row_of` per response: CSV 271.9 s, 152 MB; Parquet 223.4 s, 352 MB; XLSX of 200,000
 rows 145.1 s, 152 MB. Column-wise (plain columns, a binary cursor on PostgreSQL, answers parsed by
 orjson, the frame built a column at a time, Arrow writing the CSV cells and the Parquet columns in row
-groups of 10,000): CSV 51.1 s, 226 MB; Parquet 51.8 s, 258 MB; XLSX of 200,000 rows in constant memory
-(153 MB, the peak of the migration check at start). Per 100,000 rows about 0.6 s reading, 0.6 s
-parsing answers, 1.3 s laying out the frame and 1.0 s making Arrow arrays (CPU seconds).
+groups of 10,000, Arrow on the system allocator): CSV 40.2 s, 202 MB; Parquet 37.0 s, 248 MB; XLSX of
+200,000 rows 104.1 s in constant memory (153 MB, the peak of the migration check at start). With
+another process busy on one core: CSV 48.3 s, Parquet 59.4 s. Per 100,000 rows about 0.6 s reading,
+0.6 s parsing answers, 1.3 s laying out the frame and 1.0 s making Arrow arrays (CPU seconds).
 """
 
 from __future__ import annotations
