@@ -10,7 +10,8 @@ the write itself.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -138,27 +139,37 @@ def case_interview(request: Request, caller: WorkDep, session: SessionDep, catal
     """Open the interview: a draft of the case's questionnaire with the case's instance id, recording
     the collector; the same phone pages follow."""
     found = case_for(session, caller, "cases.work", case)
-    try:
-        wave = waves.get_wave(session, found.wave_id)
-        assert wave is not None
-        fieldwork.require_status(wave, "fieldwork")
+
+    def check() -> tuple[Any, None, dict[str, object]]:
         fieldwork.require_open(found)
         if not found.eligible:
             raise Problem(F.RESPONDENT_FIRST)
         if responses.by_instances(session, [found.instance_id]):
             raise Problem(F.ALREADY_INTERVIEWED)
-        pub = catalog.current[found.survey]
+        return catalog.current[found.survey], None, {"survey": found.survey}
+    return _open_interview(request, session, catalog, caller, found, "case.interview", check)
+
+
+def _open_interview(request: Request, session: SessionDep, catalog: CatalogDep, caller: Caller, found: Case,
+                    verb: str, check: Callable[[], tuple[Any, Any, dict[str, object]]]) -> Response:
+    """After `check` (the version to fill, the response corrected or None, the audit summary), audit the
+    opening and start the draft on the case's instance id, recording the collector; then the phone pages."""
+    try:
+        wave = waves.get_wave(session, found.wave_id)
+        assert wave is not None
+        fieldwork.require_status(wave, "fieldwork")
+        pub, correcting, summary = check()
         first = flow.first_page(pub.survey)
         assert first is not None
-        audit.record(session, caller.username, caller.staff_id, "case.interview", "case", found.id, found.village,
-                     {"survey": found.survey}, signin.address(request))
+        audit.record(session, caller.username, caller.staff_id, verb, "case", found.id, found.village, summary,
+                     signin.address(request))
         session.commit()
     except Problem as problem:
         session.rollback()
         return _case_page(request, session, catalog, caller, found, problem)
-    channel = "practice" if found.practice else "case"
+    channel = correcting.channel if correcting is not None else "practice" if found.practice else "case"
     draft = drafts.start_draft(session, pub.survey.name, pub.version_id, found.village, first.name,
-                               (found.instance_id, caller.staff_id, channel))
+                               (found.instance_id, caller.staff_id, channel), correcting=correcting)
     response = RedirectResponse(request.app.url_path_for("show_page", survey=pub.survey.name, page=first.name),
                                 status_code=303)
     set_draft_cookie(request, response, draft)
@@ -170,29 +181,14 @@ def case_correct(request: Request, caller: WorkDep, session: SessionDep, catalog
     """Correct an interview the review sent back: a draft of its answers under a new instance id that
     names it as superseded; on submission both are kept and the new one is reviewed again."""
     found = case_for(session, caller, "cases.work", case)
-    try:
-        wave = waves.get_wave(session, found.wave_id)
-        assert wave is not None
-        fieldwork.require_status(wave, "fieldwork")
+
+    def check() -> tuple[Any, Any, dict[str, object]]:
         stored = responses.latest_versions(session, responses.by_instances(session, [found.instance_id])).get(
             found.instance_id)
         if stored is None or reviews.statuses(session, [stored.id or 0])[stored.id or 0] != "returned":
             raise Problem(F.NOT_RETURNED)
-        pub = catalog.by_id[stored.version_id]
-        first = flow.first_page(pub.survey)
-        assert first is not None
-        audit.record(session, caller.username, caller.staff_id, "case.correct", "case", found.id, found.village,
-                     {"response": stored.id}, signin.address(request))
-        session.commit()
-    except Problem as problem:
-        session.rollback()
-        return _case_page(request, session, catalog, caller, found, problem)
-    draft = drafts.start_draft(session, pub.survey.name, pub.version_id, found.village, first.name,
-                               (found.instance_id, caller.staff_id, stored.channel), correcting=stored)
-    response = RedirectResponse(request.app.url_path_for("show_page", survey=pub.survey.name, page=first.name),
-                                status_code=303)
-    set_draft_cookie(request, response, draft)
-    return response
+        return catalog.by_id[stored.version_id], stored, {"response": stored.id}
+    return _open_interview(request, session, catalog, caller, found, "case.correct", check)
 
 
 @router.post("/console/cases/{case}/close", name="case_close")
