@@ -55,6 +55,7 @@ PUBLIC_ROUTES = frozenset({
     "openapi", "static", "home", "favicon", "leave", "intro", "intro_village", "start", "done", "show_page",
     "post_page", "refresh_page", "resume_form", "resume", "list_surveys", "get_definition", "post_response",
     "get_response_status", "api_docs", "healthz", "login_form", "login",
+    "field_entry", "field_shell", "field_worker", "field_file",  # the offline app's files (its API needs a token)
 })
 
 

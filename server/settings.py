@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Log one line per request (uvicorn's access log). Off by default: under load it costs CPU, and "
                     "the reverse proxy in front keeps its own; errors and start-up are logged either way.",
     )
+    field_app_dir: Path | None = Field(
+        default=None,
+        description="Folder of the offline field app's shell (index.html, sw.js, app.js, engine.js, app.css, the "
+                    "manifest and icons) served at /field/; empty: the bundled static/field. Every change of a file "
+                    "there is a new version that devices install (a county's own icons, say).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `cunsheng serve` listens on.")
     port: int = Field(default=8000, description="Port `cunsheng serve` listens on.")
 
