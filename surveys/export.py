@@ -42,7 +42,7 @@ def _question(q: Question) -> dict[str, Any]:
 
 def _page(p: Page) -> dict[str, Any]:
     return {
-        "name": p.name, "title": p.title,
+        "name": p.name, "title": p.title, "intro": p.intro, "sensitive": p.sensitive,
         "show_if": _source(p.show_if), "show_if_tree": _tree(p.show_if),
         "end_if": _source(p.end_if), "end_if_tree": _tree(p.end_if), "end_message": p.end_message,
         "constraints": [{"check": c.check.source, "check_tree": c.check.tree, "message": c.message,
@@ -52,8 +52,11 @@ def _page(p: Page) -> dict[str, Any]:
 
 
 def definition_dict(survey: Survey) -> dict[str, Any]:
-    """The questionnaire as JSON-ready data: pages, questions, choices, conditions as text and as trees."""
+    """The questionnaire as JSON-ready data: pages, questions, choices, conditions as text and as trees, and what
+    the pages show around the questions (page introductions, sensitive modules, help lines, the thanks)."""
     return {
         "name": survey.name, "title": survey.title, "sha256": survey.sha256, "minutes": survey.minutes,
+        "pronoun": survey.pronoun, "thanks": survey.thanks, "helplines_intro": survey.helplines_intro,
+        "helplines": [{"number": h.number, "label": h.label} for h in survey.helplines],
         "pages": [_page(p) for p in survey.pages],
     }

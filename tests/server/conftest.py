@@ -59,6 +59,17 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
+def playwright() -> Iterator[Any]:
+    """Playwright itself, for tests that launch Debian chromium their own way (a persistent profile)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `apt-get install chromium` (the README's test command, make test, does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
     folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")

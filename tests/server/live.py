@@ -1,7 +1,8 @@
 """Live servers for tests that need a real socket: a free port, and a `cunsheng serve` subprocess.
 
-The subprocess helper owns the process it starts: it waits for the first answer, and always ends
-the process (and so its workers) when the block exits, whatever happened inside.
+The subprocess helpers own the process they start: they wait for the first answer; `serving` always
+ends the process (and so its workers) when the block exits, whatever happened inside; `Served` lets a
+test stop, kill and start it again on the same port and database (the caller ends it).
 """
 
 from __future__ import annotations
@@ -30,24 +31,48 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
+class Served:
+    """A `cunsheng serve` subprocess that a test starts, stops, kills (no clean shutdown, as a crash or a
+    pulled plug) and starts again on the same port and database; `url` stays the same throughout."""
+
+    def __init__(self, command: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 45):
+        self.command, self.cwd, self.env, self.timeout = command, cwd, dict(env), timeout
+        self.url = f"http://127.0.0.1:{command[command.index('--port') + 1]}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        log = self.cwd / "server.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        _wait_until_up(self.proc, self.url, self.timeout, log)
+        return self.url
+
+    def stop(self) -> None:
+        """End the process (and its workers) if it runs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: whatever the process was doing stops there."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 @contextmanager
 def serving(command: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 45) -> Iterator[str]:
     """Run `command` (a `cunsheng serve --port N ...`) and yield its base URL once `/healthz` answers."""
-    port = command[command.index("--port") + 1]
-    url = f"http://127.0.0.1:{port}"
-    log = cwd / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_up(proc, url, timeout, log)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    served = Served(command, cwd, env, timeout)
+    try:
+        yield served.start()
+    finally:
+        served.stop()
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path) -> None:

@@ -1,0 +1,184 @@
+"""The offline field app as it fails (issue 14, offline.md §8): headless chromium on a persistent profile at
+360 px against a `cunsheng serve` process. Signed in and downloaded online; the network cut (and the
+server gone); three cases worked — a complete interview, a refused consent, a partial interview across
+a reload and a browser restart offline; a new version deployed while twelve items wait; the network
+back; then exactly three responses and three closed cases on the server, still three after ten presses
+of 同步, and nothing lost or doubled when the server is killed in the middle of a sync.
+Screenshots of the offline case list, a questionnaire page and the sync result go to the temporary
+folder, or to docs/screenshots with `make screenshots`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import BUNDLED
+from tests.server import fieldappkit as fa
+
+pytestmark = [pytest.mark.browser, pytest.mark.offline]
+# the women's sensitive module refused question by question, the rest answered: a partial interview
+REFUSED = {name: -9 for name in ("aw_dvlaw", "aw_order", "aw_12338", "aw_legal_aid", "aw_equality", "dv_attitude",
+                                 "dv_help_first", "harass_help", "dv_experience")}
+
+
+@pytest.fixture
+def field(database_url: str, tmp_path: Path, cheap_hashes: None) -> Iterator[fa.Field]:
+    with fa.field_server(database_url, tmp_path, BUNDLED) as served:
+        yield served
+
+
+def _watch_hosts(context: Any, hosts: set[str]) -> None:
+    context.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+
+
+def _work_three_cases(me: fa.Collector, field: fa.Field, ids: list[int], shots: Path) -> dict[str, Any]:
+    """Complete (women, 1.1) and refused consent (child, 2.111), then the partial one up to page 3."""
+    women, child = field.survey("women"), field.survey("child")
+    me.case(ids[0])
+    me.respondent(2)
+    me.visit("interviewed")
+    me.start_interview()
+    me.interview(women)
+    me.back_to_case()
+    me.close_case("1.1")
+    me.case(ids[1])
+    me.respondent(1)
+    me.visit("refused")
+    me.start_interview()
+    me.interview(child, {"guardian_consent": 2})
+    assert "孩子不用继续填写" in me.page.inner_text("main")  # the definition's end message, offline
+    me.back_to_case()
+    me.close_case("2.111")
+    me.case(ids[2])
+    me.respondent(3)
+    me.visit("interviewed")
+    me.start_interview()
+    answers = me.interview(women, pages=2)
+    assert me.current_page() == "p_health"
+    me.page.screenshot(path=str(shots / "41_field_question_360.png"), full_page=True)
+    return answers
+
+
+def test_three_cases_worked_offline_arrive_exactly_once(field: fa.Field, playwright: Any, shots: Path) -> None:
+    ids = fa.seed_cases(field.app, ["women", "child", "women"])
+    field.served.start()
+    hosts: set[str] = set()
+    context = fa.launch(playwright, field.profile)
+    _watch_hosts(context, hosts)
+    fa.grant_persistence(context, field.url)
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()
+    me.sign_in()
+    me.worker_ready()
+    assert me.page.locator("ul.cases li").count() == 3 and me.unsent() == 0
+    assert me.page.locator("#b-persist").count() == 0  # storage granted: no warning
+
+    context.set_offline(True)  # the network cut, and the server gone: nothing can come from anywhere
+    field.served.stop()
+    answers = _work_three_cases(me, field, ids, shots)
+    me.put("health_self", ["2"])  # tapped, not yet submitted: kept across a reload
+    me.page.reload()
+    me.page.wait_for_selector("form#page")
+    assert me.current_page() == "p_health" and me.page.is_checked("[name=health_self][value='2']")
+    context.close()  # the browser closed and opened again, still offline
+
+    context = fa.launch(playwright, field.profile, offline=True)
+    _watch_hosts(context, hosts)
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()  # served by the service worker
+    me.case(ids[2])
+    assert "访问中" in me.page.inner_text(".case-status")
+    me.start_interview()
+    assert me.current_page() == "p_health"
+    me.interview(field.survey("women"), REFUSED, answers=answers)
+    me.back_to_case()
+    me.close_case("1.2")
+    me.page.goto(f"{field.url}/field/#/")
+    me.page.wait_for_selector("ul.cases")
+    assert me.unsent() == 12  # per case: a respondent, a visit, the response, the closing
+    me.page.screenshot(path=str(shots / "40_field_case_list_360.png"), full_page=True)
+
+    version = me.page.get_attribute("body", "data-version")
+    css = field.shell / "app.css"
+    css.write_text(css.read_text(encoding="utf-8") + "/* deployed */\n", encoding="utf-8")
+    field.served.start()  # a new version deployed while twelve items wait
+    context.route("**/api/**", lambda route: route.abort("internetdisconnected"))  # the API not yet reachable
+    context.set_offline(False)
+    me.page.reload()
+    me.page.click("[data-banner=update]")
+    assert "还有 12 项没有上传" in me.page.inner_text(".ask")
+    me.page.click(".ask [data-answer='1']")
+    me.page.wait_for_function("(v) => document.body.dataset.version !== v", arg=version)
+    me.page.wait_for_selector("ul.cases")
+    assert me.unsent() == 12
+    context.unroute("**/api/**")
+
+    context.set_offline(True)
+    context.set_offline(False)  # the network back: the app syncs by itself
+    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 0'", timeout=60000)
+    first = fa.stored(field.app.state.engine)
+    instance_ids = {first["cases"][i]["instance_id"] for i in ids}
+    assert set(first["responses"]) == instance_ids
+    assert {i: first["cases"][i]["disposition"] for i in ids} == {ids[0]: "1.1", ids[1]: "2.111", ids[2]: "1.2"}
+    assert [first["cases"][i]["visits"] for i in ids] == [1, 1, 1]
+    assert first["responses"][first["cases"][ids[1]]["instance_id"]] == {"guardian_consent": 2}  # only the refusal
+    me.page.goto(f"{field.url}/field/#/sync")
+    me.page.wait_for_selector(".sync-totals")
+    assert "12" in me.page.inner_text(".sync-totals li:first-child")
+    me.page.screenshot(path=str(shots / "42_field_sync_result_360.png"), full_page=True)
+
+    for _ in range(10):
+        me.page.click("#sync-now")
+        me.page.wait_for_function("!document.getElementById('sync-now').disabled")
+    assert fa.stored(field.app.state.engine) == first
+    assert me.page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+    assert hosts == {urlsplit(field.url).netloc}  # no request to any other host
+
+
+def test_a_server_killed_mid_sync_loses_nothing_and_stores_nothing_twice(field: fa.Field, playwright: Any) -> None:
+    ids = fa.seed_cases(field.app, ["women"])
+    field.served.start()
+    context = fa.launch(playwright, field.profile)
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()
+    me.sign_in()
+    me.worker_ready()
+    context.set_offline(True)
+    me.case(ids[0])
+    me.respondent(1)
+    me.visit("interviewed")
+    me.start_interview()
+    me.interview(field.survey("women"))
+    me.back_to_case()
+    me.close_case("1.1")
+    assert me.unsent() == 4
+
+    killed: list[int] = []
+
+    def stored_then_killed(route: Any) -> None:
+        """The server stores the response, then dies before the phone hears back."""
+        answer = route.fetch()
+        killed.append(answer.status)
+        field.served.kill()
+        route.abort("connectionreset")
+
+    context.route("**/api/v1/surveys/*/responses", stored_then_killed)
+    context.set_offline(False)
+    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 2'")
+    assert killed == [201]
+    mid = fa.stored(field.app.state.engine)
+    case = mid["cases"][ids[0]]
+    assert len(mid["responses"]) == 1 and case["status"] == "open" and case["visits"] == 1 and case["eligible"] == 1
+    context.unroute("**/api/v1/surveys/*/responses")
+    field.served.start()  # the same database; the app retries by itself
+    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 0'", timeout=60000)
+    after = fa.stored(field.app.state.engine)
+    assert after["responses"] == mid["responses"]  # the resend stored nothing new
+    assert after["cases"][ids[0]] | {"status": "open", "disposition": None} == case
+    assert (after["cases"][ids[0]]["status"], after["cases"][ids[0]]["disposition"]) == ("closed", "1.1")
+    context.close()
