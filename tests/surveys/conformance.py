@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,7 @@ from surveys.model import Question, Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "conformance"
-NODE = "/usr/bin/node"
+NODE = shutil.which("node") or "/usr/bin/node"  # `make node` installs Debian's when missing
 PROBE = "probe"  # the page a condition case appends, with the case's expression as its show_if
 
 Case = dict[str, Any]

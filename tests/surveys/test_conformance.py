@@ -6,6 +6,7 @@ agree on every condition for a few hundred random answer sets."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,27 @@ def test_both_engines_agree_on_every_condition_of_a_bundled_questionnaire(path: 
                 for a, x, y in zip(answer_sets, p, n, strict=True) if x != y]
     assert disagree == []
     assert all(any(row) and not all(row) for row in python[:3])  # the answers reach both outcomes
+
+
+# --- the engine file itself ---------------------------------------------------------------------------------
+
+ENGINE = conformance.ROOT / "static" / "field" / "engine.js"
+API = ["evaluate", "firstPage", "nextPage", "validatePage", "validateQuestion", "visibleQuestions"]
+LOADS = """
+const fs = require("fs"), vm = require("vm");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const page = {self: {}};
+vm.runInNewContext(source, page);  // a classic <script>: no module, no require
+const required = require(process.argv[1]);
+console.log(JSON.stringify([Object.keys(page.self.CunshengEngine).sort(), Object.keys(required).sort(),
+                            Object.keys(page.self).length]));
+"""
+
+
+def test_the_engine_loads_as_a_classic_script_and_as_a_node_module_with_exactly_its_api() -> None:
+    done = subprocess.run([conformance.NODE, "-e", LOADS, str(ENGINE)], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [API, API, 1]
+
+
+def test_the_engine_stays_small() -> None:
+    assert len(ENGINE.read_bytes()) < 15 * 1024
