@@ -489,8 +489,10 @@
       loginView("本设备的登录已失效（令牌已被注销）。请重新登录；未上传的记录保留在本机，登录后自动上传。");
     }
     var n = await refreshCounter();
-    if (tally.error === "offline" && n.queued) {  // the server or the network is away: try again later, less and less often
-      app.retry = Math.min(app.retry ? app.retry * 2 : 10, 300);
+    if (tally.error === "offline" && n.queued && navigator.onLine) {
+      // the network is up but the server is not answering: again later, less and less often (the phone
+      // itself offline waits for its `online` event instead)
+      app.retry = Math.min(app.retry ? app.retry * 2 : 5, 60);
       app.timer = setTimeout(sync, app.retry * 1000);
     } else {
       app.retry = 0;
@@ -558,7 +560,7 @@
     sync().then(function () { button.disabled = false; go("#/sync"); });
   });
   window.addEventListener("hashchange", route);
-  window.addEventListener("online", sync);
+  window.addEventListener("online", function () { app.retry = 0; sync(); });
   window.addEventListener("pagehide", letGo);
   S.onClosed(function () { banner("closed", "<p>应用已在另一个标签页更新。答案都已保存，请 <a href=\"\">刷新本页</a>。</p>"); });
 

@@ -107,6 +107,17 @@ def stored(engine: Any) -> dict[str, Any]:
                 "waves": [w.status for w in session.exec(select(waves.Wave)).all()]}
 
 
+def close_on_server(app: Any, case_id: int, disposition: str) -> None:
+    """The supervisor's closing of a case, straight in the database (as the console would store it)."""
+    from datetime import UTC, datetime
+
+    with Session(app.state.engine) as session:
+        case = cases.get_case(session, case_id)
+        assert case is not None
+        cases.close(session, case, disposition, datetime.now(UTC))
+        session.commit()
+
+
 def launch(playwright: Any, profile: Path, offline: bool = False, user_agent: str | None = None) -> Any:
     """Chromium on `profile` (kept between launches: its IndexedDB, service worker and caches) at 360 px."""
     extra = {"user_agent": user_agent} if user_agent else {}
@@ -115,12 +126,12 @@ def launch(playwright: Any, profile: Path, offline: bool = False, user_agent: st
         device_scale_factor=1, locale="zh-CN", offline=offline, service_workers="allow", **extra)
 
 
-def grant_persistence(context: Any, url: str) -> None:
-    """Let the origin keep its storage (what installing the app to the home screen gives on a phone)."""
-    page = context.pages[0] if context.pages else context.new_page()
-    cdp = context.new_cdp_session(page)
+def grant_persistence(context: Any, url: str) -> Any:
+    """Let the origin keep its storage (what installing the app to the home screen gives on a phone); the
+    grant lasts while the returned session is attached."""
+    cdp = context.new_cdp_session(context.pages[0])
     cdp.send("Browser.grantPermissions", {"origin": url, "permissions": ["durableStorage"]})
-    cdp.detach()
+    return cdp
 
 
 class Collector:
@@ -132,7 +143,7 @@ class Collector:
 
     def open_app(self) -> None:
         self.page.goto(f"{self.url}/field/")
-        self.page.wait_for_function("window.CunshengApp !== undefined")
+        self.page.wait_for_function("() => window.CunshengApp !== undefined")
         self.page.evaluate("CunshengApp.ready")
 
     def sign_in(self, username: str = COLLECTOR, password: str = PASSWORD) -> None:
@@ -143,13 +154,18 @@ class Collector:
 
     def worker_ready(self) -> None:
         """The service worker controls the page and has cached the shell."""
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         self.page.evaluate("navigator.serviceWorker.ready")
 
     def unsent(self) -> int:
         match = re.search(r"未上传 (\d+)", self.page.inner_text("#unsent"))
         assert match, self.page.inner_text("#unsent")
         return int(match.group(1))
+
+    def wait_unsent(self, text: str, timeout: float = 60000) -> None:
+        """Until the outbox count reads `text` (e.g. 未上传 0), as syncs run by themselves."""
+        self.page.wait_for_function("(t) => document.getElementById('unsent').textContent === t", arg=text,
+                                    timeout=timeout)
 
     def sync(self) -> Any:
         """One sync as the app runs it; returns its tally."""
@@ -170,7 +186,7 @@ class Collector:
         before = self.page.locator("ol.visits li").count()
         self.page.select_option("[data-form=visit] select", result)
         self.page.click("[data-form=visit] button")
-        self.page.wait_for_function(f"document.querySelectorAll('ol.visits li').length > {before}")
+        self.page.wait_for_function("(n) => document.querySelectorAll('ol.visits li').length > n", arg=before)
 
     def close_case(self, disposition: str) -> None:
         self.page.select_option("[data-form=close] select", disposition)

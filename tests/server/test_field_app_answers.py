@@ -141,7 +141,7 @@ def test_offline_answers_equal_the_online_pages_answers(field: fa.Field, playwri
     me.start_interview()
     me.interview(survey, overrides)
     context.set_offline(False)
-    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 0'", timeout=60000)
+    me.wait_unsent("未上传 0")
     context.close()
     held = fa.stored(field.app.state.engine)
     online = held["responses"][held["cases"][online_case]["instance_id"]]

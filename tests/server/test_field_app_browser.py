@@ -88,6 +88,7 @@ def test_three_cases_worked_offline_arrive_exactly_once(field: fa.Field, playwri
 
     context = fa.launch(playwright, field.profile, offline=True)
     _watch_hosts(context, hosts)
+    fa.grant_persistence(context, field.url)
     me = fa.Collector(context.pages[0], field.url)
     me.open_app()  # served by the service worker
     me.case(ids[2])
@@ -119,7 +120,7 @@ def test_three_cases_worked_offline_arrive_exactly_once(field: fa.Field, playwri
 
     context.set_offline(True)
     context.set_offline(False)  # the network back: the app syncs by itself
-    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 0'", timeout=60000)
+    me.wait_unsent("未上传 0")
     first = fa.stored(field.app.state.engine)
     instance_ids = {first["cases"][i]["instance_id"] for i in ids}
     assert set(first["responses"]) == instance_ids
@@ -133,7 +134,7 @@ def test_three_cases_worked_offline_arrive_exactly_once(field: fa.Field, playwri
 
     for _ in range(10):
         me.page.click("#sync-now")
-        me.page.wait_for_function("!document.getElementById('sync-now').disabled")
+        me.page.wait_for_function("() => !document.getElementById('sync-now').disabled")
     assert fa.stored(field.app.state.engine) == first
     assert me.page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
@@ -169,16 +170,103 @@ def test_a_server_killed_mid_sync_loses_nothing_and_stores_nothing_twice(field: 
 
     context.route("**/api/v1/surveys/*/responses", stored_then_killed)
     context.set_offline(False)
-    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 2'")
+    me.wait_unsent("未上传 2")
     assert killed == [201]
     mid = fa.stored(field.app.state.engine)
     case = mid["cases"][ids[0]]
     assert len(mid["responses"]) == 1 and case["status"] == "open" and case["visits"] == 1 and case["eligible"] == 1
     context.unroute("**/api/v1/surveys/*/responses")
     field.served.start()  # the same database; the app retries by itself
-    me.page.wait_for_function("document.getElementById('unsent').textContent === '未上传 0'", timeout=60000)
+    me.wait_unsent("未上传 0")
     after = fa.stored(field.app.state.engine)
     assert after["responses"] == mid["responses"]  # the resend stored nothing new
     assert after["cases"][ids[0]] | {"status": "open", "disposition": None} == case
     assert (after["cases"][ids[0]]["status"], after["cases"][ids[0]]["disposition"]) == ("closed", "1.1")
+    context.close()
+
+
+def test_the_app_warns_in_wechat_when_storage_is_not_kept_and_before_logging_out_with_unsent_items(
+        field: fa.Field, playwright: Any) -> None:
+    ids = fa.seed_cases(field.app, ["women"])
+    field.served.start()
+    context = fa.launch(playwright, field.profile, user_agent=fa.WECHAT_UA)  # persistent storage not granted
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()
+    wechat = me.page.locator("#b-wechat")
+    assert "微信" in wechat.inner_text() and me.page.locator("#b-persist").count() == 1
+    me.page.click("[data-banner=open-browser]")
+    assert f"{field.url}/field/" in me.page.inner_text("#b-wechat .how")
+    me.sign_in()
+    context.set_offline(True)
+    me.case(ids[0])
+    me.visit("no_contact")
+    me.page.goto(f"{field.url}/field/#/")
+    me.page.click("[data-do=logout]")
+    assert "还有 1 项没有上传" in me.page.inner_text(".ask")
+    me.page.click(".ask [data-answer='0']")  # stay signed in
+    assert me.page.locator("ul.cases").count() == 1 and me.unsent() == 1
+    me.page.click("[data-do=logout]")
+    me.page.click(".ask [data-answer='1']")
+    me.page.wait_for_selector("#login")
+    assert "1 项其他账号未上传的记录" in me.page.inner_text("main")  # kept, not deleted
+    context.set_offline(False)
+    me.sign_in()
+    me.wait_unsent("未上传 0")
+    assert fa.stored(field.app.state.engine)["cases"][ids[0]]["visits"] == 1
+    context.close()
+
+
+def test_one_case_is_open_in_one_tab_only(field: fa.Field, playwright: Any) -> None:
+    ids = fa.seed_cases(field.app, ["women"])
+    field.served.start()
+    context = fa.launch(playwright, field.profile)
+    first = fa.Collector(context.pages[0], field.url)
+    first.open_app()
+    first.sign_in()
+    first.case(ids[0])
+    second = fa.Collector(context.new_page(), field.url)
+    second.open_app()
+    second.case(ids[0])
+    assert "已在另一个标签页中打开" in second.page.inner_text("h1")
+    assert second.page.locator("[data-form]").count() == 0  # nothing to write twice
+    first.page.goto(f"{field.url}/field/#/")  # the first tab leaves the case
+    first.page.wait_for_selector("ul.cases")
+    second.page.click("[data-do=retry]")
+    second.page.wait_for_selector("[data-form=visit]")
+    context.close()
+
+
+def test_rejected_updates_stay_on_the_case_and_are_never_resent(field: fa.Field, playwright: Any) -> None:
+    """A case the supervisor closed meanwhile answers 409 to the device's visit and closing; an update the
+    server cannot read answers 422. Both are shown on the case, counted as 退回, kept, and never sent again."""
+    ids = fa.seed_cases(field.app, ["women", "women"])
+    field.served.start()
+    context = fa.launch(playwright, field.profile)
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()
+    me.sign_in()
+    context.set_offline(True)
+    me.case(ids[0])
+    me.visit("no_contact")
+    me.close_case("2.22")
+    me.case(ids[1])
+    me.visit("appointment")
+    me.page.evaluate("""CunshengStore.all('outbox').then(items => {
+        const item = items.find(o => o.case === %d);
+        item.body.result = 'teleported';
+        return CunshengStore.put('outbox', item);
+    })""" % ids[1])
+    fa.close_on_server(field.app, ids[0], "3.18")  # the supervisor closes the first case meanwhile
+    context.set_offline(False)
+    me.wait_unsent("未上传 0 · 退回 3")
+    held = fa.stored(field.app.state.engine)
+    assert held["cases"][ids[0]]["disposition"] == "3.18" and held["cases"][ids[0]]["visits"] == 0
+    assert held["cases"][ids[1]]["visits"] == 0
+    me.case(ids[0])
+    assert sorted(me.page.locator(".rejected-item").evaluate_all("els => els.map(e => e.dataset.status)")) == ["409", "409"]
+    me.case(ids[1])
+    assert me.page.locator(".rejected-item").evaluate_all("els => els.map(e => e.dataset.status)") == ["422"]
+    me.sync()
+    assert fa.stored(field.app.state.engine) == held
+    assert "退回 3" in me.page.inner_text("#unsent")
     context.close()
