@@ -205,7 +205,7 @@
   // --- a case -------------------------------------------------------------------------------------
 
   function lockedView() {
-    show("<h1>这个个案已在另一个标签页中打开</h1><p>为避免同一户记录两次，同一个个案只能在一个标签页中操作。" +
+    show("<h1 class=\"locked\">这个个案已在另一个标签页中打开</h1><p>为避免同一户记录两次，同一个个案只能在一个标签页中操作。" +
       "请回到那个标签页继续，或者关闭它后点“重试”。</p><div class=\"nav\"><button class=\"primary\" data-do=\"retry\">重试</button>" +
       "<a class=\"button\" href=\"#/\">返回个案列表</a></div>");
   }
@@ -274,7 +274,7 @@
     var review = c.review && c.review.comments && c.review.comments.length ? "<div class=\"weighting-note\"><p>审核退回意见：</p><ul>" +
       c.review.comments.map(function (k) { return "<li><code>" + esc(k.question) + "</code>：" + esc(k.text) + "</li>"; }).join("") +
       "</ul><p>退回的答卷请联网后在控制台的个案页面修改。</p></div>" : "";
-    show("<p class=\"crumbs\"><a href=\"#/\">个案</a> › " + title(c) + "</p><h1>" + title(c) + "</h1>" +
+    show("<p class=\"crumbs\" data-case-view=\"" + id + "\"><a href=\"#/\">个案</a> › " + title(c) + "</p><h1>" + title(c) + "</h1>" +
       "<ul class=\"case-facts\"><li>位置：<strong>" + esc(c.locator || "—") + "</strong></li><li>问卷：" + esc(surveyTitle(c.survey)) +
       "（" + esc(c.wave.name) + "）</li><li>状态：<strong class=\"case-status\">" + stateOf(c) + "</strong></li></ul>" +
       review + rejectedPart(c) + (problem ? "<p class=\"error\" role=\"alert\">" + esc(problem) + "</p>" : "") +

@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from server.app import create_app
 from server.render import STATIC
 from server.settings import Settings
-from server.store import cases, responses, staff, waves
+from server.store import cases, responses, staff, versions, waves
 from surveys.answers import make_env
 from surveys.kinds import to_form
 from surveys.model import Survey
@@ -94,16 +94,18 @@ def field_server(database_url: str, tmp_path: Path, definitions: Path) -> Iterat
 
 
 def stored(engine: Any) -> dict[str, Any]:
-    """What the server holds: responses by instance id (answers), cases by id (status, disposition,
-    eligible, visits)."""
+    """What the server holds: responses by instance id (answers; the version number that collected each),
+    cases by id (status, disposition, eligible, visits)."""
     with Session(engine) as session:
         rows = {r.instance_id: r for r in session.exec(select(responses.Response)).all()}
+        numbers = {v.id: v.number for v in session.exec(select(versions.SurveyVersion)).all()}
         out_cases = {}
         for case in session.exec(select(cases.Case)).all():
             visits = session.exec(select(func.count()).select_from(cases.Visit).where(cases.Visit.case_id == case.id)).one()
             out_cases[case.id] = {"status": case.status, "disposition": case.disposition, "eligible": case.eligible,
                                   "line": case.line, "visits": int(visits), "instance_id": case.instance_id}
         return {"responses": {k: dict(v.answers) for k, v in rows.items()}, "cases": out_cases,
+                "versions": {k: numbers[v.version_id] for k, v in rows.items()},
                 "waves": [w.status for w in session.exec(select(waves.Wave)).all()]}
 
 
@@ -139,6 +141,8 @@ class Collector:
 
     def __init__(self, page: Any, url: str):
         self.page, self.url = page, url
+        self.errors: list[str] = []  # the app's uncaught script errors (none expected)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.set_default_timeout(20000)
 
     def open_app(self) -> None:
@@ -173,7 +177,7 @@ class Collector:
 
     def case(self, case_id: int) -> None:
         self.page.goto(f"{self.url}/field/#/case/{case_id}")
-        self.page.wait_for_selector("h2, .error, h1")
+        self.page.wait_for_selector(f"[data-case-view='{case_id}'], .locked")
 
     def respondent(self, eligible: int, line: int | None = None) -> None:
         self.page.fill("[data-form=respondent] [name=eligible]", str(eligible))

@@ -9,6 +9,7 @@ folder, or to docs/screenshots with `make screenshots`."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def _work_three_cases(me: fa.Collector, field: fa.Field, ids: list[int], shots: 
     me.start_interview()
     answers = me.interview(women, pages=2)
     assert me.current_page() == "p_health"
-    me.page.screenshot(path=str(shots / "41_field_question_360.png"), full_page=True)
+    me.page.screenshot(path=str(shots / "41_field_question_360.png"))
     return answers
 
 
@@ -251,11 +252,11 @@ def test_rejected_updates_stay_on_the_case_and_are_never_resent(field: fa.Field,
     me.close_case("2.22")
     me.case(ids[1])
     me.visit("appointment")
-    me.page.evaluate("""CunshengStore.all('outbox').then(items => {
-        const item = items.find(o => o.case === %d);
+    me.page.evaluate("""(id) => CunshengStore.all('outbox').then(items => {
+        const item = items.find(o => o.case === id);
         item.body.result = 'teleported';
         return CunshengStore.put('outbox', item);
-    })""" % ids[1])
+    })""", ids[1])
     fa.close_on_server(field.app, ids[0], "3.18")  # the supervisor closes the first case meanwhile
     context.set_offline(False)
     me.wait_unsent("未上传 0 · 退回 3")
@@ -270,3 +271,56 @@ def test_rejected_updates_stay_on_the_case_and_are_never_resent(field: fa.Field,
     assert fa.stored(field.app.state.engine) == held
     assert "退回 3" in me.page.inner_text("#unsent")
     context.close()
+
+
+def test_an_update_waits_for_the_open_interview_which_keeps_its_questionnaire_version(
+        database_url: str, tmp_path: Path, cheap_hashes: None, playwright: Any) -> None:
+    """Mid-interview offline, a new questionnaire version is published and a new shell deployed: the app
+    keeps the interview on the version it began with, offers the update only once no interview is open,
+    and a case begun afterwards takes the new version. Reopened with items queued, it syncs by itself."""
+    definitions = tmp_path / "definitions"
+    shutil.copytree(BUNDLED, definitions)
+    with fa.field_server(database_url, tmp_path, definitions) as field:
+        ids = fa.seed_cases(field.app, ["women", "women"])
+        field.served.start()
+        context = fa.launch(playwright, field.profile)
+        me = fa.Collector(context.pages[0], field.url)
+        me.open_app()
+        me.sign_in()
+        me.worker_ready()
+        context.set_offline(True)
+        me.case(ids[0])
+        me.respondent(1)
+        me.start_interview()
+        answers = me.interview(field.survey("women"), pages=2)
+        women = definitions / "women.yaml"
+        women.write_text(women.read_text(encoding="utf-8").replace("妇女发展满意度与需求调查", "妇女发展满意度与需求调查（修订）", 1),
+                         encoding="utf-8")
+        (field.shell / "app.css").write_text((field.shell / "app.css").read_text(encoding="utf-8") + "/* v2 */\n",
+                                             encoding="utf-8")
+        field.served.stop()
+        field.served.start()  # version 2 of the questionnaire published, a new shell deployed
+        context.set_offline(False)
+        me.wait_unsent("未上传 0")  # the respondent went up; the bundle now names version 2
+        me.page.reload()
+        me.page.click("[data-banner=update]")
+        assert "离开正在填写的问卷" in me.page.inner_text("#b-update")  # not while an interview is open
+        me.interview(field.survey("women"), answers=answers)
+        me.back_to_case()
+        me.wait_unsent("未上传 0")  # the interview went up at once: nothing to warn about
+        version = me.page.get_attribute("body", "data-version")
+        me.page.click("[data-banner=update]")
+        me.page.wait_for_function("(v) => document.body.dataset.version !== v", arg=version)
+        me.case(ids[1])
+        me.respondent(1)
+        me.start_interview()
+        me.interview(field.survey("women"))
+        context.close()  # closed with the interview queued, opened again online: it syncs on opening
+        context = fa.launch(playwright, field.profile)
+        me = fa.Collector(context.pages[0], field.url)
+        me.open_app()
+        me.wait_unsent("未上传 0")
+        held = fa.stored(field.app.state.engine)
+        first, second = (held["cases"][i]["instance_id"] for i in ids)
+        assert (held["versions"][first], held["versions"][second]) == (1, 2)
+        context.close()
