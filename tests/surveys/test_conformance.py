@@ -155,6 +155,18 @@ def test_both_engines_agree_on_every_condition_of_a_bundled_questionnaire(path: 
     assert all(any(row) and not all(row) for row in python[:3])  # the answers reach both outcomes
 
 
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_both_engines_agree_on_every_page_of_a_bundled_questionnaire(path: Path) -> None:
+    survey = compile_file(path)
+    answer_sets = random_answers(survey, np.random.default_rng(20240502), 200)
+    node = conformance.node_pages(definition_dict(survey), answer_sets)
+    python = [conformance.python_pages(survey, a) for a in answer_sets]
+    disagree = [(a, p, n) for a, p, n in zip(answer_sets, python, node, strict=True) if p != n]
+    assert disagree == []
+    assert {key for p in python for step in p["next"].values() for key in step} == {"end", "page", "done"}
+    assert {bool(errors) for p in python for errors in p["errors"].values()} == {True, False}
+
+
 # --- the engine file itself ---------------------------------------------------------------------------------
 
 ENGINE = conformance.ROOT / "static" / "field" / "engine.js"
