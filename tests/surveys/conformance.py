@@ -147,7 +147,7 @@ def node_pages(served_definition: Mapping[str, Any], answer_sets: list[dict[str,
 
 def python_pages(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
     """The same through the server's engine."""
-    def after(page: Page) -> dict[str, Any]:
+    def after(page: Page) -> dict[str, Any]:  # as surveys.flow.step decides after a valid page
         if ends_after(survey, page, answers):
             return {"end": page.end_message}
         following = next_page(survey, page.name, answers)
