@@ -14,6 +14,7 @@ engines to the same answers.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -113,13 +114,20 @@ def _build(node: ast.AST, uses: list[tuple[str, str]]) -> Built:
         uses.append(("compare", node.id))
         name = node.id
         return (lambda env: env.ordinary(name)), {"q": name}
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
+    if isinstance(node, ast.Constant) and _constant(node.value):
         value = node.value
         return (lambda env: value), {"v": value}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-        negative = -node.operand.value  # type: ignore[operator]
-        return (lambda env: negative), {"v": negative}
+        operand = node.operand.value
+        if isinstance(operand, int | float) and _constant(operand):
+            negative = -operand
+            return (lambda env: negative), {"v": negative}
     raise ExpressionError(ExprErr.UNSUPPORTED, text=ast.unparse(node), functions=_FUNCTION_LIST)
+
+
+def _constant(value: Any) -> bool:
+    """A constant a condition may hold: a text, an integer or a finite number (the tree is JSON)."""
+    return isinstance(value, str | int) or isinstance(value, float) and math.isfinite(value)
 
 
 def _build_compare(node: ast.Compare, uses: list[tuple[str, str]]) -> Built:

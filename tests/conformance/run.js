@@ -2,6 +2,8 @@
 //   node run.js SERVED.json   every case of cases.json, on the definitions the server served for them:
 //                             {"definitions": {key: definition}, "specials": {key: {variable: [codes]}}, "cases": {id: key}}
 //   node run.js --trees BATCH.json   {"trees": [...], "specials": {...}, "answers": [...]}: one row per tree
+//   node run.js --pages BATCH.json   {"definition": ..., "answers": [...]}: per answer set, for every page, its
+//                                    messages, visible questions and next page, and the first page
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -33,8 +35,17 @@ function results(served) {
   return out;
 }
 
+function pages(def, answers) {
+  const each = (fn) => Object.fromEntries(def.pages.map((p) => [p.name, fn(def, p.name, answers)]));
+  return {errors: each(engine.validatePage), visible: each(engine.visibleQuestions), next: each(engine.nextPage),
+          first: engine.firstPage(def, answers)};
+}
+
 const args = process.argv.slice(2);
-if (args[0] === "--trees") {
+if (args[0] === "--pages") {
+  const batch = read(args[1]);
+  process.stdout.write(JSON.stringify(batch.answers.map((a) => pages(batch.definition, a))));
+} else if (args[0] === "--trees") {
   const batch = read(args[1]);
   process.stdout.write(JSON.stringify(batch.trees.map((t) => batch.answers.map((a) => engine.evaluate(t, a, batch.specials)))));
 } else {

@@ -30,7 +30,7 @@ from surveys.export import definition_dict
 from surveys.expr import COMPARISONS, FUNCTIONS, NODES
 from surveys.kinds import KINDS, kind_of
 from surveys.kinds import forms as forms_module
-from surveys.model import Question, Survey
+from surveys.model import Page, Question, Survey
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "conformance"
@@ -118,10 +118,8 @@ def run_python(doc: Mapping[str, Any], case: Case) -> Outcome:
         return Outcome({k: v.message for k, v in errors.items()}, frozenset(v.code for v in errors.values()))
     if kind == "visible":
         return Outcome([q.name for q in shown_questions(survey, page, answers)])
-    if page is not None and ends_after(survey, page, answers):  # as surveys.flow.step decides
-        return Outcome({"end": page.end_message})
-    following = next_page(survey, page.name if page else None, answers)
-    return Outcome({"page": following.name} if following else {"done": True})
+    walk = python_pages(survey, answers)
+    return Outcome(walk["next"][page.name] if page else walk["first"])
 
 
 def run_node(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -140,6 +138,26 @@ def run_node(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def node_trees(trees: list[Any], special: Mapping[str, list[int]], answer_sets: list[dict[str, Any]]) -> list[list[bool]]:
     """engine.evaluate of every tree on every answer set (one row per tree)."""
     return _node(["--trees"], {"trees": trees, "specials": special, "answers": answer_sets})
+
+
+def node_pages(served_definition: Mapping[str, Any], answer_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per answer set: engine.js's messages, visible questions and next page of every page, and the first page."""
+    return _node(["--pages"], {"definition": served_definition, "answers": answer_sets})
+
+
+def python_pages(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The same through the server's engine."""
+    def after(page: Page) -> dict[str, Any]:  # as surveys.flow.step decides after a valid page
+        if ends_after(survey, page, answers):
+            return {"end": page.end_message}
+        following = next_page(survey, page.name, answers)
+        return {"page": following.name} if following else {"done": True}
+
+    first = next_page(survey, None, answers)
+    return {"errors": {p.name: {k: v.message for k, v in page_errors(survey, p, answers).items()} for p in survey.pages},
+            "visible": {p.name: [q.name for q in shown_questions(survey, p, answers)] for p in survey.pages},
+            "next": {p.name: after(p) for p in survey.pages},
+            "first": {"page": first.name} if first else {"done": True}}
 
 
 def _node(flags: list[str], data: Any) -> Any:
