@@ -276,6 +276,25 @@ def problems(*entries: Catalogue) -> dict[int | str, dict[str, Any]]:
             for status, names in codes.items()}
 
 
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An operation's `openapi_extra` naming `model` as its JSON request body (the route reads the raw
+    body itself, server/jsonbody.py). Nested models are written in place: the document has no `$defs`
+    for their references to point at, and a discriminator's mapping would name them."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return inline(defs[node["$ref"].rsplit("/", 1)[1]])
+        return {key: inline(value) for key, value in node.items() if key != "discriminator"}
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
+
+
 def with_published_names(app: FastAPI) -> None:
     """Document the `{survey}` path parameter as one of the questionnaires this app publishes.
 

@@ -75,11 +75,11 @@ def apply_update(session: Session, caller: Caller, update: Update, now: datetime
     known = updates.find_update(session, row["update_id"])
     if known is not None:
         return _again(known, row["sha256"])
+    row["case_id"] = update.case if cases.get_case(session, update.case) is not None else None  # never deleted
     try:
-        case = cases.lock_case(session, update.case)
-        row["case_id"] = case.id if case is not None else None
         if not updates.claim(session, {**row, "status": 201}):  # another request took the id meanwhile
             return _taken(session, row)
+        case = cases.lock_case(session, update.case)  # read after the claim: the latest state, ours until commit
         summary = _write(session, caller, case, update, now)
         assert case is not None
         audit.record(session, caller.username, caller.staff_id, VERBS[update.type], "case", case.id, case.village,

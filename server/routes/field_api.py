@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from server import fieldbundle, fieldsync, signin
-from server.apidoc import BundleOut, DeviceOut, SyncOut, problems
+from server.apidoc import BundleOut, DeviceOut, SyncOut, json_body, problems
 from server.auth import Caller, need, now
 from server.deps import BodyDep, CatalogDep, SessionDep
 from server.errors import P
@@ -31,12 +31,8 @@ _BODY = (P.BODY_TOO_LARGE, P.NOT_JSON_MEDIA, P.REQUEST_INVALID, P.BODY_NOT_JSON,
 _DEVICE = (S.SIGN_IN_REQUIRED, S.TOKEN_INVALID, S.NOT_FOUND)
 
 
-def _body(model: Any) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
 @router.post("/devices", name="field_device_register", status_code=201, response_model=DeviceOut,
-             openapi_extra=_body(DeviceIn),
+             openapi_extra=json_body(DeviceIn),
              responses=problems(S.LOGIN_FAILED, S.FORBIDDEN, S.LOGIN_LOCKED, P.RATE_LIMITED, *_BODY))
 def field_device_register(request: Request, raw: BodyDep, session: SessionDep) -> dict[str, Any]:
     """离线采集设备登录：用控制台账号（儿童主任或督导员）换取设备令牌（只显示这一次）。"""
@@ -72,7 +68,7 @@ def field_bundle(request: Request, session: SessionDep, catalog: CatalogDep, cal
             "server_time": now(request)}
 
 
-@router.post("/sync", name="field_sync", response_model=SyncOut, openapi_extra=_body(SyncIn),
+@router.post("/sync", name="field_sync", response_model=SyncOut, openapi_extra=json_body(SyncIn),
              responses=problems(*_DEVICE, S.CSRF, *_BODY))
 def field_sync(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
                caller: WorkDep) -> dict[str, Any]:

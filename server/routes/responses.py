@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from server import fieldsync, ratelimit
-from server.apidoc import ResponseOut, problems
+from server.apidoc import ResponseOut, json_body, problems
 from server.auth import BearerDep
 from server.deps import BodyDep, CatalogDep, OpenSurveyDep, SessionDep, SurveyDep
 from server.errors import P
@@ -39,8 +39,7 @@ def _response_json(row: Stored, number: int) -> dict[str, Any]:
 
 _LOCATION = {"Location": {"description": "查询这份答卷是否收到的地址", "schema": {"type": "string"}}}
 _POST_DOC: dict[str, Any] = {
-    "openapi_extra": {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": ResponseIn.model_json_schema()}}}},
+    "openapi_extra": json_body(ResponseIn),
     "response_model": ResponseOut,
     "responses": {
         201: {"description": "新答卷已保存", "headers": _LOCATION},

@@ -207,3 +207,31 @@ def test_a_case_closed_by_the_supervisor_meanwhile_is_a_409_kept_and_shown_on_th
     assert [x["status"] for x in resent.json()["results"]] == [409, 409, 409]
     assert resent.json()["results"][1:] == r.json()["results"]  # the first results, as they were
     assert count(app, FieldUpdate, FieldUpdate.case_id == case.id) == 3
+
+
+def test_ten_devices_racing_with_one_batch_apply_each_update_once(app: Any, field: dict[str, Any],
+                                                                  live_url: str) -> None:
+    """The same batch sent at once on ten connections (a phone retrying while the first reply is lost)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(base_url=live_url, timeout=60) as http:
+        token = fk.device_token(http, "zhuren")
+    batch = [u for case in field["cases"][:2] for u in _work(case, "2.11")]
+    barrier = threading.Barrier(10)
+
+    def send(_: int) -> list[int]:
+        with httpx.Client(base_url=live_url, timeout=60) as http:
+            barrier.wait()
+            r = fk.sync(http, token, batch)
+            assert r.status_code == 200, r.text
+            return [x["status"] for x in r.json()["results"]]
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(send, range(10)))
+    for position in range(len(batch)):  # each update: applied by exactly one request, a resend for the others
+        assert sorted(a[position] for a in answers) == [200] * 9 + [201]
+    assert count(app, FieldUpdate) == 6 and count(app, Visit) == 2 and count(app, Case, Case.status == "closed") == 2
+    assert verbs(app).count("case.close") == 2 and verbs(app).count("field.sync") == 10
