@@ -49,7 +49,7 @@ test: $(BIN)/cunsheng chromium libreoffice node
 
 # Refresh the README's phone screenshots in docs/screenshots (a plain test run writes them to a temporary folder).
 screenshots: $(BIN)/cunsheng chromium
-	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py tests/server/test_fieldwork_browser.py
+	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py tests/server/test_fieldwork_browser.py tests/server/test_field_app_browser.py::test_three_cases_worked_offline_arrive_exactly_once
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py
