@@ -95,6 +95,12 @@ def advance(session: Session, wave: Wave) -> str:
     return wave.status
 
 
+def set_given(session: Session, wave: Wave, given: dict[str, int]) -> None:
+    """The villages per default stratum of a given allocation."""
+    wave.given = dict(given)
+    session.add(wave)
+
+
 def store_sample(session: Session, wave: Wave, rows: list[dict[str, Any]], merges: list[str]) -> None:
     """The drawn villages (replacing none: a wave is drawn once) and the strata merges."""
     for row in rows:
