@@ -28,10 +28,12 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
+from server import wavedesign
 from server.catalog import Catalog
-from server.frames import Filters, frame_for
+from server.frames import Filters, count_rows, frame_batches, frame_for
 from server.render import BEIJING
-from server.store import units
+from server.store import units, waves
+from server.store.waves import Wave
 from server.unitcodes import is_code
 from surveys.frame import META_VALUES, Frame, rows_of, to_pandas
 from surveys.kinds import Column
@@ -68,6 +70,11 @@ class X(Catalogue):
     TOO_MANY_ROWS = ("export.xlsx_too_many_rows", 422,
                      "XLSX 一张表最多 {limit} 行，这次有 {rows} 份以上答卷：请缩小单位或日期范围，或改用 CSV / Parquet。",
                      "an XLSX sheet holds at most {limit} rows; narrow the export or use CSV / Parquet")
+    WAVE = ("export.wave_not_found", 404, "没有调查轮次“{wave}”：请用调查轮次页上的编号或名称。", "no wave {wave}")
+    WAVE_SURVEY = ("export.wave_survey", 422, "调查轮次“{wave}”还没有问卷“{survey}”的加权数据（没有调查这份问卷，或尚未抽样）。",
+                   "wave {wave} has no weighted data of {survey}")
+    WAVE_FILTER = ("export.wave_filtered", 422, "按调查轮次导出的是这一轮的全部加权受访者，不能再按日期或结果筛选。",
+                   "a wave export takes no date or outcome filter")
     ARGUMENTS = ("export.bad_arguments", 422, "命令参数有误：{reason}。用法见 cunsheng export --help。",
                  "bad arguments: {reason} (see cunsheng export --help)")
 
@@ -85,6 +92,8 @@ class Job:
     since: str = ""  # the Beijing dates asked for, as given (for the 说明 sheet and the audit row)
     until: str = ""
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    wave_id: int | None = None  # a wave's weighted interviews, with the design's columns
+    wave: str = ""  # that wave's name
 
     @property
     def out(self) -> Frame:
@@ -93,13 +102,15 @@ class Job:
 
     def summary(self, rows: int) -> dict[str, Any]:
         """What the audit row records of this export."""
-        asked = {"unit": self.filters.under, "since": self.since, "until": self.until, "outcome": self.filters.outcome}
+        asked = {"unit": self.filters.under, "since": self.since, "until": self.until, "outcome": self.filters.outcome,
+                 "wave": self.wave_id}
         return {"format": self.format, "rows": rows, "labels": self.labels, "free_text": self.free_text,
                 "versions": list(self.frame.versions)} | {k: v for k, v in asked.items() if v}
 
     def file_name(self) -> str:
         """A download's name: questionnaire, unit, date, and `_freetext` when free text is included."""
-        parts = [self.frame.survey, self.filters.under or "all", self.at.astimezone(BEIJING).strftime("%Y%m%d")]
+        parts = [self.frame.survey, *([f"wave{self.wave_id}"] if self.wave_id else []), self.filters.under or "all",
+                 self.at.astimezone(BEIJING).strftime("%Y%m%d")]
         kind = "_codebook" if self.format == "codebook" else ""
         return "_".join(parts) + kind + ("_freetext" if self.free_text else "") + SUFFIX[self.format]
 
@@ -116,9 +127,11 @@ def _day(value: str, name: str, end: bool = False) -> datetime | None:
 
 
 def plan(session: Session, catalog: Catalog, survey: str, fmt: str, unit: str = "", since: str = "",
-         until: str = "", outcome: str = "", labels: bool = False, free_text: bool = False) -> Job:
-    """Check an export's choices and make its job; a Problem names the first choice at fault."""
+         until: str = "", outcome: str = "", labels: bool = False, free_text: bool = False, wave: str = "") -> Job:
+    """Check an export's choices and make its job; a Problem names the first choice at fault. With `wave`
+    (its id or name) the job is that wave's weighted interviews with the design's columns."""
     frame = frame_for(catalog, survey)
+    found_wave = _wave(session, wave, survey, since or until or outcome) if wave else None
     if fmt not in FORMATS:
         raise Problem(X.FORMAT, format=fmt[:20], formats=" | ".join(FORMATS))
     start, end = _day(since, "since"), _day(until, "until", end=True)
@@ -129,8 +142,40 @@ def plan(session: Session, catalog: Catalog, survey: str, fmt: str, unit: str = 
     found = units.get_unit(session, unit) if unit and is_code(unit) else None
     if unit and found is None:
         raise Problem(X.UNIT, unit=unit[:20])
+    if found_wave is not None:
+        return Job(wavedesign.export_frame(frame), fmt, Filters(unit or found_wave.unit), labels, free_text,
+                   found.name if found else "", wave_id=found_wave.id, wave=found_wave.name)
     return Job(frame, fmt, Filters(unit or None, start, end, outcome or None), labels, free_text,
                found.name if found else "", since, until)
+
+
+def _wave(session: Session, asked: str, survey: str, filtered: str) -> Wave:
+    """The wave an export names (id or name), which must have drawn its sample and field the questionnaire."""
+    found = waves.get_wave(session, int(asked)) if asked.isdigit() else waves.find_wave(session, asked)
+    if found is None:
+        raise Problem(X.WAVE, wave=asked[:60])
+    if survey not in [s["survey"] for s in found.surveys] or found.drawn_at is None:
+        raise Problem(X.WAVE_SURVEY, wave=found.name, survey=survey)
+    if filtered:
+        raise Problem(X.WAVE_FILTER)
+    return found
+
+
+def batches(session: Session, catalog: Catalog, job: Job) -> Iterable[Columns]:
+    """The job's column batches: the stored responses (read batch by batch as they are written), or a
+    wave's weighted interviews (computed whole: a wave is a sample, not a census)."""
+    if job.wave_id is None:
+        return frame_batches(session, catalog, job.out, job.filters)
+    wave = waves.get_wave(session, job.wave_id)
+    assert wave is not None
+    return wavedesign.export_batches(session, catalog, wave, job.out, job.filters.under or wave.unit)
+
+
+def count(session: Session, catalog: Catalog, job: Job) -> int:
+    """How many rows the job writes."""
+    if job.wave_id is None:
+        return count_rows(session, job.frame, job.filters)
+    return sum(_length(b) for b in batches(session, catalog, job))
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -228,6 +273,11 @@ def notes(job: Job, rows: int | None) -> list[list[str]]:
            ["约定", "特殊代码（如 -8 不知道、-9 不愿回答）保留为代码；时间列为 UTC；不含草稿、恢复码、IP 地址或设备信息。"]]
     if rows is not None:
         out.insert(7, ["答卷数", str(rows)])
+    if job.wave_id is not None:
+        out[4] = ["调查轮次", f"{job.wave}（编号 {job.wave_id}）：通过审核或待审核、完成访问的受访者，按入样概率加权并经"
+                  "无应答调整和人口结构校准；被拒绝的答卷和练习个案不在其中（它们在普通导出里，带复核状态）"]
+        out.append(["抽样设计", "用 cunsheng estimate 或 R survey 估计时：层 stratum、初级抽样单位 psu、权数 weight，第一阶段"
+                    "按有放回处理（不用 fpc）；设计文件 design.json 在调查轮次页下载。fpc1–fpc3 为各阶段的总体单位数，仅供记录。"])
     return out
 
 
