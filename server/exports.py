@@ -17,7 +17,6 @@ nothing here adds one. This module writes files and chunks; it does not read req
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -30,13 +29,13 @@ from sqlmodel import Session
 
 from server import wavedesign
 from server.catalog import Catalog
+from server.codebook import OUTCOMES, codebook, codebook_html, notes, value_labels
 from server.frames import Filters, count_rows, frame_batches, frame_for
 from server.render import BEIJING
 from server.store import units, waves
 from server.store.waves import Wave
 from server.unitcodes import is_code
-from surveys.frame import META_VALUES, Frame, rows_of, to_pandas
-from surveys.kinds import Column
+from surveys.frame import Frame, rows_of, to_pandas
 from surveys.problem import Catalogue, Problem
 
 FORMATS = ("csv", "xlsx", "parquet", "dta", "sav", "codebook")
@@ -44,7 +43,6 @@ SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "dta": ".dta", 
 MEDIA = {".csv": "text/csv; charset=utf-8", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          ".parquet": "application/vnd.apache.parquet", ".dta": "application/x-stata-dta",
          ".sav": "application/x-spss-sav", ".html": "text/html; charset=utf-8"}
-OUTCOMES = {"complete": "答完", "ended": "按问卷规则提前结束"}
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows less the header
 BOM = "\ufeff"
 Progress = Callable[[int], None]
@@ -189,10 +187,6 @@ def _length(columns: Columns) -> int:
     return len(next(iter(columns.values()), ()))
 
 
-def _value_labels(c: Column) -> dict[Any, str]:
-    return dict(c.values) if c.values else dict(META_VALUES.get(c.name, ()))
-
-
 def _headers(job: Job) -> list[str]:
     """Variable names, or (with labels) the Chinese variable labels, made unique with the name."""
     if not job.labels:
@@ -205,7 +199,7 @@ def _headers(job: Job) -> list[str]:
 
 def _typed(job: Job) -> list[tuple[str, dict[Any, str] | None, bool]]:
     """Per written column: its name, the labels to put in place of codes (if any), whether it is a time."""
-    return [(c.name, (_value_labels(c) or None) if job.labels else None, c.dtype.startswith("datetime"))
+    return [(c.name, (value_labels(c) or None) if job.labels else None, c.dtype.startswith("datetime"))
             for c in job.out.columns]
 
 
@@ -238,59 +232,6 @@ def write_csv(out: BinaryIO, job: Job, batches: Iterable[Columns], progress: Pro
     for chunk in csv_chunks(job, batches, lambda n: (count.__setitem__(0, n), progress and progress(n))):
         out.write(chunk)
     return count[0]
-
-
-# --- the codebook and the 说明 sheet ---------------------------------------------------------------
-
-_TYPES = {"Int64": "整数", "Float64": "小数", "string": "文字"}
-
-
-def _type_of(c: Column) -> str:
-    return "时间（UTC）" if c.dtype.startswith("datetime") else _TYPES.get(c.dtype, c.dtype)
-
-
-def codebook(job: Job) -> list[list[str]]:
-    """The codebook's rows (header first): variable, label, English label, type, value labels, question."""
-    rows = [["变量名", "变量标签", "英文标签", "类型", "值标签", "所属问题", "自由文本"]]
-    for c in job.out.columns:
-        values = "；".join(f"{code}={label}" for code, label in _value_labels(c).items())
-        rows.append([c.name, c.label, c.label_en or "", _type_of(c), values, c.question, "是" if c.free_text else ""])
-    return rows
-
-
-def notes(job: Job, rows: int | None) -> list[list[str]]:
-    """The 说明 sheet: questionnaire and versions, filters, export time (Beijing), rows, free text or not."""
-    left_out = [c.name for c in job.frame.columns if c.free_text]
-    unit = f"{job.filters.under} {job.unit_name}".strip() if job.filters.under else "全部（导出人有权查看的范围）"
-    dates = f"{job.since or '不限'} 至 {job.until or '不限'}（北京时间，按收到时间）"
-    free = ("包含：这些列可能含姓名等个人信息，请妥善保管、不要外传：" + "、".join(left_out)) if job.free_text else \
-        ("不包含（为保护隐私已去掉文字题：" + "、".join(left_out) + "）" if left_out else "本问卷没有文字题")
-    out = [["项目", "内容"], ["问卷", f"{job.frame.survey}（{job.frame.title}）"],
-           ["问卷版本", "、".join(f"第 {v} 版" for v in job.frame.versions)], ["单位", unit], ["收到日期", dates],
-           ["结果", OUTCOMES.get(job.filters.outcome or "", "全部（答完和提前结束）")],
-           ["导出时间（北京时间）", job.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")],
-           ["自由文本", free], ["数值", "值标签（文字）" if job.labels else "代码（含义见“变量说明”）"],
-           ["约定", "特殊代码（如 -8 不知道、-9 不愿回答）保留为代码；时间列为 UTC；不含草稿、恢复码、IP 地址或设备信息。"]]
-    if rows is not None:
-        out.insert(7, ["答卷数", str(rows)])
-    if job.wave_id is not None:
-        out[4] = ["调查轮次", f"{job.wave}（编号 {job.wave_id}）：通过审核或待审核、完成访问的受访者，按入样概率加权并经"
-                  "无应答调整和人口结构校准；被拒绝的答卷和练习个案不在其中（它们在普通导出里，带复核状态）"]
-        out.append(["抽样设计", "用 cunsheng estimate 或 R survey 估计时：层 stratum、初级抽样单位 psu、权数 weight，第一阶段"
-                    "按有放回处理（不用 fpc）；设计文件 design.json 在调查轮次页下载。fpc1–fpc3 为各阶段的总体单位数，仅供记录。"])
-    return out
-
-
-def codebook_html(job: Job) -> bytes:
-    """The codebook alone as one HTML page (for a file named *.html)."""
-    def table(rows: list[list[str]]) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows[1:])
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    title = html.escape(f"{job.frame.title} 变量说明")
-    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{title}</title>'
-            "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style>"
-            f"<h1>{title}</h1>{table(codebook(job))}<h2>说明</h2>{table(notes(job, None))}</html>").encode()
 
 
 # --- XLSX -----------------------------------------------------------------------------------------
@@ -361,7 +302,7 @@ def codebook_json(job: Job) -> str:
         "filters": job.summary(0) | {"rows": None},
         "variables": [{"name": c.name, "label": c.label, "label_en": c.label_en, "dtype": c.dtype,
                        "question": c.question, "free_text": c.free_text,
-                       "values": {str(k): v for k, v in _value_labels(c).items()}} for c in job.out.columns],
+                       "values": {str(k): v for k, v in value_labels(c).items()}} for c in job.out.columns],
     }, ensure_ascii=False)
 
 
