@@ -261,6 +261,17 @@ def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
     )
 
 
+def _check_indicators(ctx: _Ctx, where: str, refs: Iterable[str]) -> None:
+    """Each link names one row of indicators.csv: a row_id, or a bare "prefix:line" with one row."""
+    for ref in refs:
+        found = indicators.resolve(ref)
+        if found.match is indicators.Match.MISSING:
+            ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+        elif found.match is indicators.Match.AMBIGUOUS:
+            ctx.add(DefErr.AMBIGUOUS_INDICATOR, where, ref=ref, candidates="、".join(found.candidates),
+                    first=found.candidates[0])
+
+
 def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     where = f"问题 {q.name}"
     kind = KINDS.get(q.kind)
@@ -273,9 +284,7 @@ def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     if kind is not None:
         _check_bounds(ctx, where, q, kind)
     _check_counts(ctx, where, q, choices)
-    for ref in q.indicators:
-        if not indicators.exists(ref):
-            ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+    _check_indicators(ctx, where, q.indicators)
     rows = tuple(Row(r.name, r.label, r.label_en) for r in q.rows or ())
     return Question(
         name=q.name, kind=q.kind, label=q.label, label_en=q.label_en, page=page.name, help=q.help,
