@@ -19,14 +19,14 @@ from pydantic import ValidationError
 from surveys import indicators
 from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, did_you_mean, finding
 from surveys.expr import Condition, compile_condition
-from surveys.frame import AGE_GROUPS, META_NAMES, WEIGHTS
+from surveys.frame import AGE_GROUPS, META_NAMES, WAVE_WEIGHTS, WEIGHTS
 from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
 from surveys.model import Choice, Constraint, FrameMap, Helpline, Page, PopulationMap, Question, Row, Special, Survey
 from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
 
 # Names of the analysis frame's own columns: no question or matrix row may take one.
-RESERVED = frozenset(META_NAMES) | {c.name for c in WEIGHTS}
+RESERVED = frozenset(META_NAMES) | {c.name for c in WEIGHTS + WAVE_WEIGHTS}
 
 # Which catalogue entry says a condition reads a question in a way its kind does not allow.
 _USE_ERRORS = {COMPARE: DefErr.COMPARE_NOT_ALLOWED, SELECTED: DefErr.SELECTED_NOT_ALLOWED,
@@ -261,6 +261,17 @@ def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
     )
 
 
+def _check_indicators(ctx: _Ctx, where: str, refs: Iterable[str]) -> None:
+    """Each link names one row of indicators.csv: a row_id, or a bare "prefix:line" with one row."""
+    for ref in refs:
+        found = indicators.resolve(ref)
+        if found.match is indicators.Match.MISSING:
+            ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+        elif found.match is indicators.Match.AMBIGUOUS:
+            ctx.add(DefErr.AMBIGUOUS_INDICATOR, where, ref=ref, candidates="、".join(found.candidates),
+                    first=found.candidates[0])
+
+
 def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     where = f"问题 {q.name}"
     kind = KINDS.get(q.kind)
@@ -273,9 +284,7 @@ def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     if kind is not None:
         _check_bounds(ctx, where, q, kind)
     _check_counts(ctx, where, q, choices)
-    for ref in q.indicators:
-        if not indicators.exists(ref):
-            ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+    _check_indicators(ctx, where, q.indicators)
     rows = tuple(Row(r.name, r.label, r.label_en) for r in q.rows or ())
     return Question(
         name=q.name, kind=q.kind, label=q.label, label_en=q.label_en, page=page.name, help=q.help,

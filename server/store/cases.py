@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from server.store import utcnow
+from server.store import known_id, utcnow
 from server.store.waves import Wave
 from server.unitcodes import prefix
 
@@ -73,12 +73,14 @@ def add_cases(session: Session, rows: list[dict[str, Any]]) -> list[Case]:
 
 
 def get_case(session: Session, case_id: int) -> Case | None:
-    return session.get(Case, case_id)
+    return session.get(Case, case_id) if known_id(case_id) else None
 
 
 def lock_case(session: Session, case_id: int) -> Case | None:
     """The case read afresh and locked for this transaction (PostgreSQL `FOR UPDATE`): a device's sync
     and a supervisor's write on the same case take turns."""
+    if not known_id(case_id):
+        return None
     query = select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
     return session.exec(query).first()
 

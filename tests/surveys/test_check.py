@@ -29,6 +29,7 @@ BROKEN = {
     "d08_unknown_kind.yaml": (DefErr.UNKNOWN_KIND, ["问题 q12", "singel", "single"]),
     "d09_expression_syntax.yaml": (DefErr.EXPRESSION_SYNTAX, ["问题 q12", "q10 = 1"]),
     "d10_unknown_indicator.yaml": (DefErr.UNKNOWN_INDICATOR, ["问题 q12", "001:99999"]),
+    "d33_ambiguous_indicator.yaml": (DefErr.AMBIGUOUS_INDICATOR, ["问题 q12", "001:64", "001:64.1", "001:64.4"]),
     "d11_bad_range.yaml": (DefErr.MIN_ABOVE_MAX, ["问题 q12", "10", "2"]),
     "d12_bad_choice.yaml": (DefErr.EXCLUSIVE_NOT_CHOICE, ["问题 q12", "exclusive", "9"]),
     "d13_unknown_special.yaml": (DefErr.UNKNOWN_SPECIAL, ["问题 q12", "dont_knwo", "dont_know"]),
