@@ -536,8 +536,13 @@
     if (kind) caseAction(id, kind, form);
   });
   main.addEventListener("click", function (event) {
-    var target = event.target.closest ? event.target.closest("[data-do], [data-jump], button[data-nav]") : null;
+    var target = event.target.closest ? event.target.closest("[data-do], [data-jump], button[data-nav], a.exit") : null;
     if (!target) return;
+    if (target.classList.contains("exit")) {  // 快速离开: replaced in the history, so Back cannot bring the page back
+      event.preventDefault();
+      location.replace(target.href);
+      return;
+    }
     var what = target.getAttribute("data-do"), id = parseInt(location.hash.split("/")[2], 10);
     if (target.hasAttribute("data-nav")) { target.form.setAttribute("data-submitter", target.getAttribute("data-nav")); return; }
     if (target.hasAttribute("data-jump")) {

@@ -127,3 +127,15 @@ def test_the_renderer_draws_every_kind_of_the_kind_table() -> None:
     table = source[source.index("var KINDS = {"):]
     table = table[:table.index("\n  };")]
     assert set(re.findall(r"^    (\w+): \{", table, re.M)) == set(KINDS)
+
+
+def test_the_served_definition_carries_what_the_offline_pages_show(app: Any, client: Any) -> None:
+    for name, pub in app.state.catalog.current.items():
+        served = client.get(f"/api/v1/surveys/{name}").json()
+        survey = pub.survey
+        assert served["helplines"] == [{"number": h.number, "label": h.label} for h in survey.helplines]
+        assert (served["helplines_intro"], served["pronoun"], served["thanks"]) == (
+            survey.helplines_intro, survey.pronoun, survey.thanks)
+        pages = [(p["name"], p["intro"], p["sensitive"]) for p in served["pages"]]
+        assert pages == [(p.name, p.intro, p.sensitive) for p in survey.pages]
+    assert any(p["sensitive"] for p in client.get("/api/v1/surveys/women").json()["pages"])

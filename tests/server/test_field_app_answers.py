@@ -150,3 +150,31 @@ def test_offline_answers_equal_the_online_pages_answers(field: fa.Field, playwri
     for variable, value in online.items():
         assert (variable, offline[variable]) == (variable, value)
     assert {k: v for k, v in overrides.items() if k in online} == {k: online[k] for k in overrides if k in online}
+
+
+def test_a_sensitive_module_offline_offers_the_quick_exit_and_its_help_lines(field: fa.Field, playwright: Any) -> None:
+    (case,) = fa.seed_cases(field.app, ["kinds"])
+    field.served.start()
+    context = fa.launch(playwright, field.profile)
+    me = fa.Collector(context.pages[0], field.url)
+    me.open_app()
+    me.sign_in()
+    context.set_offline(True)
+    me.case(case)
+    me.respondent(1)
+    me.start_interview()
+    me.interview(field.survey("kinds"), {"has_job": 2, "needs": [9]}, pages=1)  # p_two's filter leaves it out
+    assert me.current_page() == "p_three" and "第 2 / 2 页" in me.page.inner_text(".pageno")
+    assert "任何问题都可以不回答" in me.page.inner_text(".notice")
+    assert "12338" in me.page.inner_text(".helplines") and me.page.get_attribute(".helplines a", "href") == "tel:12338"
+    me.put("safe", ["-9"])
+    me.page.click(".notice a.exit")
+    me.page.wait_for_selector("text=生活小贴士")
+    assert not me.page.is_visible(".field-top") and "题型" not in me.page.inner_text("body")  # nothing of the survey
+    me.page.go_back()
+    assert me.current_page() is None  # Back does not bring the sensitive page back
+    me.case(case)
+    me.start_interview()  # 继续访问: where she left, with what she tapped
+    assert me.current_page() == "p_three" and me.page.is_checked("[name=safe][value='-9']")
+    assert me.errors == []
+    context.close()
