@@ -37,7 +37,8 @@ BUILD_LEFTOVERS = shutil.ignore_patterns(".git", ".venv", "build", "dist", "inst
 IN_WHEEL = [
     "server/templates/layout.html", "server/templates/partials/macros.html", "server/static/app.css",
     "server/static/htmx-2.0.11.min.js", "server/static/swagger-ui-5.35.0/swagger-ui-bundle.js",
-    "server/static/swagger-ui-5.35.0/LICENSE", "server/static/field/engine.js", "surveys/definitions/women.yaml",
+    "server/static/swagger-ui-5.35.0/LICENSE", "server/static/field/engine.js", "server/static/field/index.html",
+    "server/static/field/sw.js", "server/static/field/icon-512.png", "surveys/definitions/women.yaml",
     "surveys/data/indicators.csv", "surveys/definitions/indicators/women.yaml",
     "server/data/county/units.csv", "server/data/county/population.csv", "server/migrations/env.py", "server/migrations/versions/0001_initial_schema.py",
 ]
@@ -102,4 +103,7 @@ def test_wheel_installs_and_serves_pages_from_the_installed_package(tmp_path: Pa
             assert first.status_code == 200 and "/s/women/p/" in str(first.url)
             assert BeautifulSoup(first.text, "html.parser").select("fieldset[id^=q-]")
             assert "swagger-ui-bundle.js" in http.get("/api/docs").text
+            worker = http.get("/field/sw.js").text  # the offline field app and every file its worker caches
+            files = json.loads(worker.split(" = ", 1)[1].split(";\n", 1)[0])["files"]
+            assert all(http.get(f).status_code == 200 for f in files) and "/field/" in files
     assert (work / "instance" / "secret_key").is_file()  # local state under the current directory
