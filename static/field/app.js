@@ -9,12 +9,22 @@
   "use strict";
   var S = window.CunshengStore, F = window.CunshengForm, E = window.CunshengEngine, esc = F.esc;
   var main = document.getElementById("main"), counter = document.getElementById("unsent");
-  var app = {me: null, bundle: null, held: null, release: null, errors: null, waiting: null, retry: 0, timer: null};
+  var app = {me: null, bundle: null, held: null, holding: null, release: null, errors: null, waiting: null, retry: 0,
+    timer: null};
   var TAB = S.uuid();
 
   // --- small helpers ------------------------------------------------------------------------------
 
-  function show(html) { main.innerHTML = html; window.scrollTo(0, 0); }
+  /* The route now shown ("" the list, "case/3", "case/3/q", "sync", …). */
+  function here() { return location.hash.replace(/^#\/?/, ""); }
+  /* Draw a view, unless the collector has gone elsewhere meanwhile (views read storage first): `at` is
+   * the route the view belongs to (null: any). */
+  function show(html, at) {
+    if (at !== null && here() !== at) return false;
+    main.innerHTML = html;
+    window.scrollTo(0, 0);
+    return true;
+  }
   function go(hash) { if (location.hash === hash) route(); else location.hash = hash; }
   function when(iso) {
     var d = new Date(iso), pad = function (n) { return (n < 10 ? "0" : "") + n; };
@@ -75,6 +85,7 @@
   }
   function holdCase(id) {
     if (app.held === id) return Promise.resolve(true);
+    if (app.holding && app.holding.id === id) return app.holding.promise;  // two views of the case in a row
     letGo();
     var held = navigator.locks ? new Promise(function (resolve) {
       navigator.locks.request("cunsheng-field-case-" + id, {ifAvailable: true}, function (lock) {
@@ -83,7 +94,14 @@
         return new Promise(function (release) { app.release = release; });
       });
     }) : holdByHeartbeat(id);
-    return held.then(function (ok) { if (ok) app.held = id; return ok; });
+    var promise = held.then(function (ok) {
+      app.holding = null;
+      if (ok) app.held = id;
+      if (ok && here().split("/")[1] !== String(id)) letGo();  // she left the case while the lock was coming
+      return ok;
+    });
+    app.holding = {id: id, promise: promise};
+    return promise;
   }
   function letGo() {
     if (app.release) app.release();
@@ -138,7 +156,7 @@
       (others.length ? "<p class=\"weighting-note\">本机还有 " + others.length + " 项其他账号未上传的记录，会一直保留，原账号登录后自动上传。</p>" : "") +
       "<form id=\"login\"><label class=\"field\" for=\"username\">用户名</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>" +
       "<label class=\"field\" for=\"password\">密码</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>" +
-      "<button class=\"primary\" type=\"submit\">登录</button></form>");
+      "<button class=\"primary\" type=\"submit\">登录</button></form>", null);
   }
   async function login(form) {
     var button = form.querySelector("button");
@@ -152,7 +170,7 @@
       return;
     }
     app.me = await S.device();
-    show("<p class=\"muted\">正在下载个案和问卷…</p>");
+    show("<p class=\"muted\">正在下载个案和问卷…</p>", null);
     try { await S.download(); } catch (e) { /* offline right after signing in: the next sync downloads */ }
     await loadBundle();
     go("#/");
@@ -165,7 +183,6 @@
   }
 
   async function listView() {
-    letGo();
     var records = (await S.all("cases")).filter(function (r) { return r.user === app.me.staff.username; });
     var items = await S.pending(app.me.staff.username), drafts = {};
     (await S.all("drafts")).forEach(function (d) { drafts[d.case] = d; });
@@ -181,7 +198,7 @@
           (c.queued ? "<span class=\"badge\">未上传 " + c.queued + " 项</span>" : "") +
           (c.rejected.length ? "<span class=\"badge bad\">被退回 " + c.rejected.length + " 项</span>" : "") + "</a></li>";
       }).join("") + "</ul>" : "<p>还没有分配给您的个案。样本村的住户清单上传后，样本户会分配给本村儿童主任；联网后点“同步”下载。</p>") +
-      "<div class=\"nav\"><button data-do=\"logout\">退出登录</button></div>");
+      "<div class=\"nav\"><button data-do=\"logout\">退出登录</button></div>", "") && letGo();
   }
   function syncLine(last, n) {
     if (!last) return "<p class=\"sync-line muted\">还没有同步过。</p>";
@@ -204,10 +221,10 @@
 
   // --- a case -------------------------------------------------------------------------------------
 
-  function lockedView() {
+  function lockedView(at) {
     show("<h1 class=\"locked\">这个个案已在另一个标签页中打开</h1><p>为避免同一户记录两次，同一个个案只能在一个标签页中操作。" +
       "请回到那个标签页继续，或者关闭它后点“重试”。</p><div class=\"nav\"><button class=\"primary\" data-do=\"retry\">重试</button>" +
-      "<a class=\"button\" href=\"#/\">返回个案列表</a></div>");
+      "<a class=\"button\" href=\"#/\">返回个案列表</a></div>", at);
   }
 
   function kishLine(c, eligible) {
@@ -267,7 +284,7 @@
   }
 
   async function caseView(id, problem) {
-    if (!(await holdCase(id))) { lockedView(); return; }
+    if (!(await holdCase(id))) { lockedView("case/" + id); return; }
     var c = await loadCase(id);
     if (!c) { go("#/"); return; }
     var working = c.status !== "closed" && c.wave.status === "fieldwork";
@@ -281,7 +298,7 @@
       (working ? respondentPart(c) + interviewPart(c) + closePart(c) : "") +
       "<h2>上门记录（" + c.visits.length + "）</h2>" + (c.visits.length ? "<ol class=\"visits\">" + c.visits.map(function (v) {
         return "<li>" + when(v.at) + " · " + esc(app.bundle.visit_results[v.result] || v.result) + (v.sent ? "" : "（未上传）") + "</li>";
-      }).join("") + "</ol>" : "<p>还没有上门记录。</p>"));
+      }).join("") + "</ol>" : "<p>还没有上门记录。</p>"), "case/" + id);
   }
 
   async function caseAction(id, kind, form) {
@@ -360,7 +377,7 @@
   }
 
   async function interviewView(id) {
-    if (!(await holdCase(id))) { lockedView(); return; }
+    if (!(await holdCase(id))) { lockedView("case/" + id + "/q"); return; }
     var draft = await S.get("drafts", id);
     if (!draft || draft.state !== "open") { go("#/case/" + id); return; }
     var def = defOf(draft), name = draft.trail[draft.trail.length - 1], p = F.page(def, name);
@@ -384,7 +401,8 @@
       "<button class=\"primary\" type=\"submit\" data-nav=\"next\">" + (count[0] === count[1] ? "提交" : "下一页") + "</button>" +
       (draft.trail.length > 1 ? "<button class=\"secondary\" type=\"submit\" data-nav=\"back\">上一页</button>" : "") + "</div></form>" +
       (p.sensitive ? helplines(def) : "") +
-      "<p class=\"resume\">每一次点选都已保存在本机；可以随时 <a href=\"#/case/" + id + "\">暂停，回到个案</a>，稍后接着填。</p>");
+      "<p class=\"resume\">每一次点选都已保存在本机；可以随时 <a href=\"#/case/" + id + "\">暂停，回到个案</a>，稍后接着填。</p>",
+      "case/" + id + "/q");
     var bad = wrong.length && document.getElementById("q-" + wrong[0]);
     var focus = bad && bad.querySelector("input, select, textarea");
     if (focus) focus.focus();
@@ -458,13 +476,13 @@
     show((draft.ended ? "<h1>感谢参与</h1><p>" + esc(draft.ended) + "</p>" : "<h1>答卷已保存，感谢" + esc(you) + "的参与！</h1>" +
       (def.thanks || "").split("\n\n").filter(function (t) { return t.trim(); }).map(function (t) { return "<p>" + esc(t) + "</p>"; }).join("") +
       "<p class=\"muted\">为保护隐私，这里不显示" + esc(you) + "的答案。</p>") + helplines(def) +
-      "<p class=\"muted\">答卷保存在本机，联网后自动上传。</p><p><a class=\"button primary\" href=\"#/case/" + id + "\">返回个案</a></p>");
+      "<p class=\"muted\">答卷保存在本机，联网后自动上传。</p><p><a class=\"button primary\" href=\"#/case/" + id + "\">返回个案</a></p>",
+      "case/" + id + "/done");
   }
 
   // --- the sync result ----------------------------------------------------------------------------
 
   async function syncView() {
-    letGo();
     var last = await S.get("meta", "sync"), n = await refreshCounter(), items = await S.pending(app.me.staff.username);
     var rejected = items.filter(function (o) { return o.state === "rejected"; }), names = {};
     (await S.all("cases")).forEach(function (r) { names[r.id] = title(r.server); });
@@ -475,7 +493,8 @@
         rejected.map(function (o) {
           return "<li><a href=\"#/case/" + o.case + "\">" + (names[o.case] || "个案 " + o.case) + "</a>：" + esc(o.problem.message) + "</li>";
         }).join("") + "</ul>" : "") +
-      "<div class=\"nav\"><a class=\"button primary\" href=\"#/\">返回个案列表</a><button data-do=\"sync\">再同步一次</button></div>");
+      "<div class=\"nav\"><a class=\"button primary\" href=\"#/\">返回个案列表</a><button data-do=\"sync\">再同步一次</button></div>",
+      "sync") && letGo();
   }
 
   async function sync() {
@@ -497,16 +516,17 @@
     } else {
       app.retry = 0;
     }
-    if (app.me && /^#?\/?$/.test(location.hash)) listView();
+    if (app.me && here() === "") listView();
     return tally;
   }
 
   // --- routing and events -------------------------------------------------------------------------
 
   function leaveView() {
+    if (!show("<h1>生活小贴士</h1><p>天气转凉，早晚温差大，注意添衣保暖。多喝温水，饮食清淡，保证充足睡眠。</p>" +
+      "<p><a class=\"quiet\" href=\"#/\">返回</a></p>", "leave")) return;
     letGo();
     document.body.classList.add("leaving");
-    show("<h1>生活小贴士</h1><p>天气转凉，早晚温差大，注意添衣保暖。多喝温水，饮食清淡，保证充足睡眠。</p><p><a class=\"quiet\" href=\"#/\">返回</a></p>");
   }
 
   async function route() {

@@ -209,7 +209,7 @@ class Collector:
         """Fill the questions the page asks (as the Robot answers the online pages), tapping like a person."""
         name = self.current_page()
         page = survey.page(name or "")
-        assert page is not None, name
+        assert page is not None, (name, self.page.url, self.page.inner_text("main")[:300], self.errors)
         for q in page.questions:
             if q.kind == "note" or (q.show_if is not None and not q.show_if(make_env(survey, answers))):
                 continue
