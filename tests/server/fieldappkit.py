@@ -237,8 +237,9 @@ class Collector:
         before = self.current_page()
         self.page.click("#page button[data-nav=next]")
         self.page.wait_for_function(
-            "(before) => location.hash.endsWith('/done') || document.querySelector('.summary') !== null ||"
-            " (document.querySelector('#page') && document.querySelector('#page').dataset.page !== before)", arg=before)
+            "(before) => { const form = document.querySelector('#page');"
+            " return form ? form.dataset.page !== before || document.querySelector('.summary') !== null"
+            " : location.hash.endsWith('/done'); }", arg=before)
         errors = self.page.query_selector_all("#page .error")
         assert not errors, [e.inner_text() for e in errors]
 
