@@ -49,7 +49,7 @@ def report_view(frame: pd.DataFrame, methods: Methods, charts: Mapping[str, str]
                     "count": sum(r["status"] == s for r in totals)} for s in wording.STATUS_MARK],
         "summary": _grouped([_row(r, notes) for r in totals]),
         "summary_notes": _used(totals, notes),
-        "warnings": [{**_row(r, notes), "reasons": r["reasons"].split("；")} for r in records if r["warnings"]],
+        "warnings": [{**_row(r, notes), "reasons": r["reasons"].splitlines()} for r in records if r["warnings"]],
         "sections": _sections(records, notes, charts),
         "appendix": appendix(methods),
     }
@@ -92,10 +92,10 @@ def _row(r: Mapping[str, Any], notes: Mapping[int, tuple[int, str]]) -> dict[str
     status = str(r["status"])
     return {
         "code": r["code"], "name": r["name"], "section": r["section"], "group": _group(r),
-        "label": r["group"], "estimate": wording.value_text(_number(r["estimate"]), d),
+        "estimate": wording.value_text(_number(r["estimate"]), d),
         "ci": wording.interval_text(_number(r["ci_low"]), _number(r["ci_high"]), d),
         "n": "" if _number(r["n"]) is None else f"{int(r['n'])}", "target": r["target_text"],
-        "year": "" if _number(r["target_year"]) is None else f"{int(r['target_year'])}",
+        "year": _year(r),
         "status": status, "mark": wording.STATUS_MARK.get(status, ""), "cls": wording.STATUS_CLASS.get(status, "none"),
         "warnings": r["warnings"], "note": notes[r["_position"]][0] if r["_position"] in notes else None,
         "change": _with_se(r["change"], r["change_se"], d),
@@ -119,7 +119,8 @@ def _sections(records: list[dict[str, Any]], notes: Mapping[int, tuple[int, str]
     sections: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for r in records:
         sections.setdefault(r["section"], {}).setdefault(r["code"], []).append(r)
-    return [{"name": name, "number": chinese_number(i + 3), "indicators": [_indicator(rows, notes, charts) for rows in codes.values()],
+    return [{"name": name, "number": chinese_number(i + 3),  # 一 and 二 are the summary and the warnings
+             "indicators": [_indicator(rows, notes, charts) for rows in codes.values()],
              "notes": _used([r for rows in codes.values() for r in rows], notes)}
             for i, (name, codes) in enumerate(sections.items())]
 
@@ -131,7 +132,7 @@ def _indicator(rows: list[dict[str, Any]], notes: Mapping[int, tuple[int, str]],
     estimates = [r for r in rows if r["part"] != "gap"]
     return {
         "code": first["code"], "name": first["name"], "plan": first["plan"], "plan_target": first["plan_target"],
-        "target": wording.target_text(_target(first), d), "year": _row(first, notes)["year"],
+        "target": wording.target_text(_target(first), d), "year": _year(first),
         "rows": [_row(r, notes) for r in estimates], "unit": wording.difference_unit(d).strip(),
         "has_change": any(_number(r["change"]) is not None for r in estimates),
         "gaps": [{"label": f"{r['breakdown_label']}：{r['group']}",
@@ -140,7 +141,7 @@ def _indicator(rows: list[dict[str, Any]], notes: Mapping[int, tuple[int, str]],
                   "ci": wording.interval_text(_number(r["ci_low"]), _number(r["ci_high"]), d)}
                  for r in rows if r["part"] == "gap"],
         "reasons": [("" if r["part"] == "total" and r["group"] == WHOLE else f"{_group(r)}：") + reason
-                    for r in estimates if r["reasons"] for reason in r["reasons"].split("；")],
+                    for r in estimates for reason in r["reasons"].splitlines()],
         "flags": sorted({n for r in estimates if not r["suppressed"] for n in str(r["notes"]).split("；") if n}),
         "chart": Markup(svg[svg.index("<svg"):]) if svg else "",  # matplotlib's own SVG, without its XML prolog
     }
@@ -149,6 +150,10 @@ def _indicator(rows: list[dict[str, Any]], notes: Mapping[int, tuple[int, str]],
 def _target(r: Mapping[str, Any]) -> Target:
     return Target(op=r["target_op"], value=_number(r["target_value"]), tolerance=_number(r["target_tolerance"]),
                   year=None if _number(r["target_year"]) is None else int(r["target_year"]))
+
+
+def _year(r: Mapping[str, Any]) -> str:
+    return "" if _number(r["target_year"]) is None else f"{int(r['target_year'])}"
 
 
 def _number(value: Any) -> float | None:

@@ -18,7 +18,6 @@ from pydantic import ConfigDict, Field, StrictStr
 from analysis.report.inputs import Rates, ResponseRates
 from analysis.specmodel import Spec, validate
 
-STATUSES = ("达标", "未达标", "无法判断", "不适用")
 Status = Literal["达标", "未达标", "无法判断", "不适用"]
 RATE_NAMES = (*(f"RR{i}" for i in range(1, 7)), *(f"COOP{i}" for i in range(1, 5)),
               *(f"REF{i}" for i in range(1, 4)), *(f"CON{i}" for i in range(1, 4)))

@@ -102,11 +102,6 @@ def _plain(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def status_text(status: str) -> str:
-    """A status with its mark: ✓ 达标."""
-    return f"{STATUS_MARK.get(status, '')} {status}".strip()
-
-
 def flag_notes(flags: Iterable[str]) -> list[str]:
     """The flags in words (an unknown flag as it is)."""
     out = []

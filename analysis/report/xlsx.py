@@ -34,6 +34,7 @@ SHEETS: dict[str, tuple[str, ...]] = {
 }
 WIDTHS = {"section": 16, "code": 14, "name": 34, "group": 12, "target_text": 14, "warnings": 20, "reasons": 60,
           "notes": 40, "plan_target": 30, "plan": 14, "status": 10, "breakdown_label": 8}
+WRAPPED = ("reasons", "notes")  # text of several lines or sentences
 FILLS = {"达标": ("#D8F0DF", "#14532D"), "未达标": ("#FBDCDC", "#8B1A1A"), "无法判断": ("#FDEEC8", "#7A4A06"),
          "不适用": ("#ECEEF1", "#3F4650")}
 RATE_HEADERS = (("组别", f"{WHOLE_SAMPLE}（首行）或 cunsheng rates --by 的一组"),
@@ -83,8 +84,10 @@ def _cell(sheet: Any, i: int, j: int, column: str, value: Any, formats: dict[str
         sheet.write_string(i, j, "是" if value else "否")
     elif isinstance(value, int | float):
         sheet.write_number(i, j, value, formats["number"])
+    elif column == "status":
+        sheet.write_string(i, j, str(value), formats.get(str(value)))
     else:
-        sheet.write_string(i, j, str(value), formats.get(str(value)) if column == "status" else None)
+        sheet.write_string(i, j, str(value), formats["wrap"] if column in WRAPPED else None)
 
 
 def _table_sheet(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], formats: dict[str, Any],
