@@ -1,5 +1,5 @@
 """A realistic `cunsheng evaluate --json` output written by hand, its definitions and a methods record,
-for the report pack's tests: a county's 中期评估 in 2024 against a 2022 baseline, 14 indicators in 6 plan
+for the report pack's tests: a county's 中期评估 in 2024 against a 2022 baseline, 15 indicators in 8 plan
 domains and one development index; every status, both warnings, a suppressed cell, breakdowns by 城乡
 and 性别 with their gaps. Intervals are estimate ± 1.96 se, as the evaluation writes them."""
 
