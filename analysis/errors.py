@@ -176,6 +176,12 @@ class E(Catalogue):
     # AAPOR outcome rates (analysis.fieldwork.rates, cunsheng rates)
     RATES_CODE = ("rates.code_unknown", 2, "第 {row} 行的处置码 {code} 不是可用的 AAPOR 处置码（见 docs/guide/supervisor.md）", "row {row} has disposition code {code}, which is not an accepted AAPOR code (see README, Fieldwork tools)")
     RATES_E = ("rates.e_range", 2, "--e 须在 0 和 1 之间，不能是 {value}", "--e must be between 0 and 1, not {value}")
+
+    # the report pack (analysis.report)
+    REPORT_UNDEFINED = ("report.undefined_indicator", 2, "评估结果中的 {code} 没有指标定义（名称、规划领域）；请在指标定义中补上它", "the evaluation has {code}, which has no definition (name, plan domain); add it to the definitions")
+    REPORT_FOLDER = ("report.folder", 2, "报告目录 {path} 已存在且不是目录；请换一个目录", "the report folder {path} exists and is not a folder; choose another")
+    REPORT_CHROMIUM = ("report.chromium_missing", 2, "找不到 chromium，无法把报告打印为 PDF；请安装 Debian 的 chromium（make chromium）", "chromium is not installed, so the report cannot be printed to PDF; install Debian's chromium (make chromium)")
+    REPORT_PDF = ("report.pdf_failed", 2, "chromium 未能把报告打印为 PDF（{reason}）", "chromium could not print the report to PDF ({reason})")
     # fmt: on
 
 
