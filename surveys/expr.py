@@ -53,11 +53,13 @@ Fn = Callable[[Env], Any]
 
 @dataclass(frozen=True)
 class Condition:
-    """A compiled condition; `uses` lists (how, name) for every question it reads."""
+    """A compiled condition; `uses` lists (how, name) for every question it reads, `selected` the
+    codes each `selected()` call asks for (a data file reads them as `<q>_<code>` columns)."""
 
     source: str
     uses: tuple[tuple[str, str], ...]
     fn: Fn
+    selected: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def names(self) -> frozenset[str]:
@@ -78,7 +80,18 @@ def compile_condition(text: str) -> Condition:
         raise ExpressionError(ExprErr.SYNTAX, reason=exc.msg) from None
     uses: list[tuple[str, str]] = []
     fn = _build(tree.body, uses)
-    return Condition(source=str(text), uses=tuple(uses), fn=fn)
+    return Condition(source=str(text), uses=tuple(uses), fn=fn, selected=_selected_codes(tree))
+
+
+def _selected_codes(tree: ast.AST) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """(question, codes) of every `selected()` call of a condition `_build` accepted."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "selected":
+            first = node.args[0]
+            assert isinstance(first, ast.Name)
+            out.append((first.id, tuple(int(getattr(arg, "value", 0)) for arg in node.args[1:])))
+    return tuple(out)
 
 
 def _build(node: ast.AST, uses: list[tuple[str, str]]) -> Fn:

@@ -19,8 +19,10 @@ WEB = {"server", "fastapi", "sqlmodel", "starlette", "sqlalchemy", "uvicorn", "j
 ALLOWED = {
     "server": ("server", "surveys", "analysis"),
     "surveys": ("surveys",),
-    # analysis reads the compiled questionnaire and its skip logic (analysis.quality), never compiles one
-    "analysis": ("analysis", "surveys.problem", "surveys.model", "surveys.answers"),
+    # analysis reads the compiled questionnaire and its skip logic (analysis.quality), and compiled
+    # indicator definitions with their reading of a data row (analysis.evaluation); it never compiles one
+    "analysis": ("analysis", "surveys.problem", "surveys.model", "surveys.answers", "surveys.indicator_defs.model",
+                 "surveys.indicator_defs.reading"),
 }
 KIND_NAMES = "single|multiple|matrix|integer|decimal|duration|date|text|ranking|note"
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
