@@ -7,14 +7,16 @@ design (strata, clusters, fpc, calibration, replicates) and every convention of 
 over (Lumley 2010, sec. 2.3: a domain keeps every PSU and stratum). Rows outside the population
 take the value 0 in a domain of their own, which is dropped; rows of the population without a
 value are outside every domain (`--na drop`), and a population cell with no value at all is not
-estimated. Where a logit interval does not exist (p = 0 or 1) the Korn-Graubard interval
-(`--ci-method beta`) is reported instead, flagged `ci:beta`. Must not read files or judge targets.
+estimated. Where p is 0 or 1 the logit interval does not exist (nor do the beta and Wilson ones,
+whose design-based effective size is then 0/0): the Korn-Graubard interval on the sample size
+(`analysis.estimators.intervals.beta_at_bounds`) is reported instead, flagged `ci:beta`. Must not
+read files or judge targets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ import numpy as np
 from analysis.design.spec import Design
 from analysis.estimators.domains import domains
 from analysis.estimators.estimate import estimate
+from analysis.estimators.intervals import beta_at_bounds
 from analysis.estimators.request import Request
 from analysis.estimators.table import Estimates
 from analysis.evaluation.derive import Derived
@@ -29,7 +32,7 @@ from analysis.io.columns import Columns
 
 POPULATION, VALUE = "(population)", "(indicator)"  # the derived columns, named as no data column is
 BETA_FLAG = "ci:beta"
-_NO_LOGIT = ("logit", "xlogit")
+_NO_INTERVAL = ("logit", "xlogit", "beta", "wilson")  # undefined at p = 0 or 1 (se = 0)
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,10 @@ def population_cells(
     data = {**columns, **_derived_columns(columns, derived, by)}
     request = Request("mean", VALUE, (POPULATION, *by), level=level, ci_method=ci_method, na="drop")
     result = estimate(data, design, request)
-    rows = [i for i, d in enumerate(result.domains) if d[0] == 1]
-    fallback = None
-    if ci_method in _NO_LOGIT and any(_degenerate(result.numbers["estimate"][i]) for i in rows):
-        fallback = estimate(data, design, Request("mean", VALUE, request.by, level=level, ci_method="beta", na="drop"))
-    return [_cell(result, fallback, i) for i in rows], result.df
+    cells = [_cell(result, i) for i, d in enumerate(result.domains) if d[0] == 1]
+    if ci_method in _NO_INTERVAL:
+        cells = [_bounded(cell, result.df, level) if cell.estimate in (0.0, 1.0) else cell for cell in cells]
+    return cells, result.df
 
 
 def _derived_columns(columns: Columns, derived: Derived, by: Sequence[str]) -> dict[str, np.ndarray]:
@@ -74,18 +76,16 @@ def _derived_columns(columns: Columns, derived: Derived, by: Sequence[str]) -> d
     return {POPULATION: population, VALUE: values}
 
 
-def _degenerate(p: float) -> bool:
-    return bool(p == 0.0 or p == 1.0)
-
-
-def _cell(result: Estimates, fallback: Estimates | None, i: int) -> Cell:
+def _cell(result: Estimates, i: int) -> Cell:
     numbers = result.numbers
-    low, high = float(numbers["ci_low"][i]), float(numbers["ci_high"][i])
-    flags = list(result.flags[i])
-    if fallback is not None and _degenerate(numbers["estimate"][i]):
-        low, high = float(fallback.numbers["ci_low"][i]), float(fallback.numbers["ci_high"][i])
-        flags.append(BETA_FLAG)
     return Cell(
         domain=result.domains[i][1:], estimate=float(numbers["estimate"][i]), se=float(numbers["se"][i]),
-        ci_low=low, ci_high=high, n=int(result.n[i]), cv=float(numbers["cv"][i]), flags=tuple(flags),
+        ci_low=float(numbers["ci_low"][i]), ci_high=float(numbers["ci_high"][i]), n=int(result.n[i]),
+        cv=float(numbers["cv"][i]), flags=tuple(result.flags[i]),
     )
+
+
+def _bounded(cell: Cell, df: int, level: float) -> Cell:
+    """A share of 0 or 1: the Korn-Graubard interval on the sample size, flagged."""
+    low, high = beta_at_bounds(cell.estimate, cell.n, df, level)
+    return replace(cell, ci_low=low, ci_high=high, flags=(*cell.flags, BETA_FLAG))

@@ -141,6 +141,8 @@ class _Run:
     def _cells(self, indicator: Indicator, subject: Subject, names: Sequence[str], breakdown: str | None) -> None:
         derived = self.derived[indicator.code]
         cells, _ = population_cells(self.columns, self.design, derived, names, self.options.level, indicator.ci_method)
+        if breakdown is not None:  # a breakdown's levels are its values: rows without one are in none
+            cells = [cell for cell in cells if cell.domain[0] is not None]
         self.cells[(indicator.code, breakdown)] = {cell.domain: cell for cell in cells}
         self.entries += [entry(self.ctx, subject, names, breakdown, cell) for cell in cells]
 

@@ -145,6 +145,16 @@ def by_hand(survey: Survey, indicator: Indicator, data: pd.DataFrame) -> tuple[n
     return values, inside
 
 
+def beta_at_bounds(p: float, n: int, df: int, level: float = 0.95) -> tuple[float, float]:
+    """The Korn-Graubard interval of a share of 0 or 1 with n_eff = n (Korn & Graubard 1998; Parker et
+    al. 2017), from scipy's beta and t distributions."""
+    from scipy import stats
+
+    alpha = 1 - level
+    size = min(n * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2, n)
+    return (0.0, float(stats.beta.ppf(1 - alpha / 2, 1, size))) if p == 0 else (float(stats.beta.ppf(alpha / 2, size, 1)), 1.0)
+
+
 def quiet(main: Any, *args: Any) -> tuple[int, str, str]:
     """Run a command's `main` in-process, capturing (status, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()

@@ -6,7 +6,8 @@ synthetic wave with a real design (tests/analysis/evalkit.py).
 The indicator is derived twice: by `analysis.evaluation.derive` and, one row at a time, from the
 questionnaire's own answers (`evalkit.by_hand`); both must agree exactly. The by-hand values then go
 through the real `cunsheng estimate` command (domain `pop` = 1 of `--by pop --by urban_rural`,
-`--na drop`, the indicator's `--ci-method`; `beta` where the flag `ci:beta` says p is 0 or 1).
+`--na drop`, the indicator's `--ci-method`); where the flag `ci:beta` says p is 0 or 1, the interval
+is Korn-Graubard's on the sample size, computed here from scipy's distributions.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from surveys.indicator_defs.compiler import BUNDLED, FOLDER, compile_file
 from surveys.indicator_defs.model import IndicatorSet
 from tests.analysis.evalkit import (
     DESIGN_COLUMNS,
+    beta_at_bounds,
     by_hand,
     questionnaire,
     run_estimate,
@@ -91,15 +93,14 @@ def test_evaluate_is_cunsheng_estimate_over_the_population_domain(path: Path, co
     asked = ["--stat", "mean", "--var", "ind", "--by", "pop", "--by", "urban_rural", "--na", "drop"]
     expected = run_estimate(tmp_path / "derived.csv", design, *asked, "--ci-method", indicator.ci_method)
     got = [e for e in document["indicators"] if e["code"] == code and e["breakdown"] is None]
-    beta = expected
-    if any("ci:beta" in g["flags"] for g in got):
-        beta = run_estimate(tmp_path / "derived.csv", design, *asked, "--ci-method", "beta")
-    want = [(e, b) for e, b in zip(expected["estimates"], beta["estimates"], strict=True) if e["domain"]["pop"] == 1]
-    assert [g["domain"] for g in got] == [{"urban_rural": e["domain"]["urban_rural"]} for e, _ in want]
+    want = [e for e in expected["estimates"] if e["domain"]["pop"] == 1]
+    assert [g["domain"] for g in got] == [{"urban_rural": e["domain"]["urban_rural"]} for e in want]
     assert got and all(g["df"] == expected["df"] == document["df"] for g in got)
-    for g, (e, b) in zip(got, want, strict=True):
-        interval = b if "ci:beta" in g["flags"] else e
-        assert "ci:beta" not in g["flags"] or e["estimate"] in (0.0, 1.0)
+    for g, e in zip(got, want, strict=True):
+        interval = e
+        if "ci:beta" in g["flags"]:  # p is 0 or 1: no logit interval; Korn-Graubard on the sample size
+            assert e["estimate"] in (0.0, 1.0) and indicator.ci_method != "wald"
+            interval = dict(zip(("ci_low", "ci_high"), beta_at_bounds(e["estimate"], e["n"], e["df"]), strict=True))
         assert g["n"] == e["n"]
         for name, source in (("estimate", e), ("se", e), ("ci_low", interval), ("ci_high", interval)):
             assert close(g[name], source[name], indicator.scale), (name, g[name], source[name])
