@@ -6,6 +6,8 @@ option or column) and the problem, nothing on stdout."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,19 @@ def test_bad_files_exit_2(cli: Cli, tmp_path: Path) -> None:
 def test_a_missing_required_option_exits_2(files: tuple[Path, Path]) -> None:
     run = Run(*quiet(evaluate_main, [str(files[0]), "--design", str(files[1])], compile_file))
     assert_problem(run, "cli.missing_option", "--indicators", prog=PROG)
+
+
+PROBE = """
+import json, sys
+from server.cli import main
+status = main(["evaluate", *sys.argv[1:]])
+print(json.dumps({"status": status, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+"""
+
+
+def test_evaluate_loads_no_web_or_database_module(files: tuple[Path, Path]) -> None:
+    argv = [str(files[0]), "--design", str(files[1]), "--indicators", str(OWN), "--json"]
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0
+    assert sorted(set(result["modules"]) & {"fastapi", "starlette", "sqlmodel", "sqlalchemy", "statsmodels"}) == []
