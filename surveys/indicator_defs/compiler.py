@@ -12,7 +12,6 @@ or evaluate anything.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -123,7 +122,7 @@ def compile_text(data: bytes, file: str, questionnaires: Mapping[str, Survey] | 
     if specials is None:
         specials = [s.code for s in questionnaire.specials] if questionnaire is not None else []
     return IndicatorSet(file=file, indicators=compiled, indices=indices, survey=raw.survey,
-                        special_codes=frozenset(specials), sha256=hashlib.sha256(data).hexdigest())
+                        special_codes=frozenset(specials))
 
 
 def _questionnaire(ctx: _Ctx, raw: RawIndicatorFile, questionnaires: Mapping[str, Survey]) -> Survey | None:

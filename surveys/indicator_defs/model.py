@@ -82,7 +82,6 @@ class IndicatorSet:
     indices: tuple[Index, ...] = ()
     survey: str | None = None
     special_codes: frozenset[int] = frozenset()
-    sha256: str = ""
 
     def indicator(self, code: str) -> Indicator:
         """The indicator with this code (the compiler guarantees index components exist)."""

@@ -111,6 +111,8 @@ def test_the_index_is_the_weighted_mean_of_clamped_scores_with_flags() -> None:
     assert raw[0] > 100 and [f for f in index["flags"] if f.startswith("score_outside")] == ["score_outside:A"]
     assert index["ci_low"] == pytest.approx(index["estimate"] - index["se"] * 2.0181, rel=1e-4)  # t(0.975, 42)
     assert index["target"] == {"op": ">=", "value": 50.0, "year": None} and index["n"] == len(data)
+    frame = result.frame("indicators")  # the tidy rendering: one row per entry
+    assert list(frame.code) == ["A", "B", "C"] and list(frame.estimate) == [a, b, c]
 
 
 def test_the_unclamped_index_of_components_on_the_same_rows_has_the_se_of_one_mean() -> None:

@@ -8,14 +8,17 @@ import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from analysis.estimators.intervals import CI_METHODS
 from server.cli import main
 from surveys.errors import DefErr, DefinitionInvalid
 from surveys.expr import compile_condition
 from surveys.indicator_defs.compiler import BUNDLED, compile_file, compile_text
 from surveys.indicator_defs.reading import answers_of, holds, missing, reads
+from surveys.indicator_defs.schema import CiMethod
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OWN = Path(__file__).resolve().parents[1] / "analysis" / "data" / "indicators_women.yaml"
@@ -40,6 +43,10 @@ def test_a_definition_file_compiles_with_its_defaults() -> None:
     assert (exercise.stat, exercise.value, exercise.scale, exercise.ci_method) == ("mean", "exercise_days", 1.0, "wald")
     assert compiled.indicator("T-SAT").target.as_dict() == {"op": "~", "value": 0.4, "year": 2030, "tolerance": 0.05}
     assert [(c.code, c.weight, c.floor) for c in compiled.indices[0].components][0] == ("T-SCREEN", 2.0, 20.0)
+
+
+def test_the_interval_methods_are_those_of_cunsheng_estimate() -> None:
+    assert get_args(CiMethod) == CI_METHODS
 
 
 def test_special_codes_are_the_files_or_none_without_a_questionnaire() -> None:
