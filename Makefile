@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test chromium libreoffice bench bench-export bench-scale screenshots
+.PHONY: serve test chromium libreoffice node bench bench-export bench-scale screenshots
 
 $(BIN)/cunsheng: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ libreoffice:
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
 
-test: $(BIN)/cunsheng chromium libreoffice
+# Node.js for the conformance test that runs the browser's engine (static/field/engine.js); installed when missing.
+node:
+	@command -v node >/dev/null 2>&1 || { \
+	  echo "installing Debian nodejs for the conformance test"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq nodejs >/dev/null; }
+
+test: $(BIN)/cunsheng chromium libreoffice node
 	$(BIN)/ruff check .
 	$(BIN)/mypy surveys analysis
 	$(BIN)/pytest

@@ -17,7 +17,6 @@ nothing here adds one. This module writes files and chunks; it does not read req
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -28,13 +27,15 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
+from server import wavedesign
 from server.catalog import Catalog
-from server.frames import Filters, frame_for
+from server.codebook import OUTCOMES, codebook, codebook_html, notes, value_labels
+from server.frames import Filters, count_rows, frame_batches, frame_for
 from server.render import BEIJING
-from server.store import units
+from server.store import units, waves
+from server.store.waves import Wave
 from server.unitcodes import is_code
-from surveys.frame import META_VALUES, Frame, rows_of, to_pandas
-from surveys.kinds import Column
+from surveys.frame import Frame, rows_of, to_pandas
 from surveys.problem import Catalogue, Problem
 
 FORMATS = ("csv", "xlsx", "parquet", "dta", "sav", "codebook")
@@ -42,7 +43,6 @@ SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "parquet": ".parquet", "dta": ".dta", 
 MEDIA = {".csv": "text/csv; charset=utf-8", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          ".parquet": "application/vnd.apache.parquet", ".dta": "application/x-stata-dta",
          ".sav": "application/x-spss-sav", ".html": "text/html; charset=utf-8"}
-OUTCOMES = {"complete": "答完", "ended": "按问卷规则提前结束"}
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows less the header
 BOM = "\ufeff"
 Progress = Callable[[int], None]
@@ -68,6 +68,11 @@ class X(Catalogue):
     TOO_MANY_ROWS = ("export.xlsx_too_many_rows", 422,
                      "XLSX 一张表最多 {limit} 行，这次有 {rows} 份以上答卷：请缩小单位或日期范围，或改用 CSV / Parquet。",
                      "an XLSX sheet holds at most {limit} rows; narrow the export or use CSV / Parquet")
+    WAVE = ("export.wave_not_found", 404, "没有调查轮次“{wave}”：请用调查轮次页上的编号或名称。", "no wave {wave}")
+    WAVE_SURVEY = ("export.wave_survey", 422, "调查轮次“{wave}”还没有问卷“{survey}”的加权数据（没有调查这份问卷，或尚未抽样）。",
+                   "wave {wave} has no weighted data of {survey}")
+    WAVE_FILTER = ("export.wave_filtered", 422, "按调查轮次导出的是这一轮的全部加权受访者，不能再按日期或结果筛选。",
+                   "a wave export takes no date or outcome filter")
     ARGUMENTS = ("export.bad_arguments", 422, "命令参数有误：{reason}。用法见 cunsheng export --help。",
                  "bad arguments: {reason} (see cunsheng export --help)")
 
@@ -85,6 +90,8 @@ class Job:
     since: str = ""  # the Beijing dates asked for, as given (for the 说明 sheet and the audit row)
     until: str = ""
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    wave_id: int | None = None  # a wave's weighted interviews, with the design's columns
+    wave: str = ""  # that wave's name
 
     @property
     def out(self) -> Frame:
@@ -93,13 +100,15 @@ class Job:
 
     def summary(self, rows: int) -> dict[str, Any]:
         """What the audit row records of this export."""
-        asked = {"unit": self.filters.under, "since": self.since, "until": self.until, "outcome": self.filters.outcome}
+        asked = {"unit": self.filters.under, "since": self.since, "until": self.until, "outcome": self.filters.outcome,
+                 "wave": self.wave_id}
         return {"format": self.format, "rows": rows, "labels": self.labels, "free_text": self.free_text,
                 "versions": list(self.frame.versions)} | {k: v for k, v in asked.items() if v}
 
     def file_name(self) -> str:
         """A download's name: questionnaire, unit, date, and `_freetext` when free text is included."""
-        parts = [self.frame.survey, self.filters.under or "all", self.at.astimezone(BEIJING).strftime("%Y%m%d")]
+        parts = [self.frame.survey, *([f"wave{self.wave_id}"] if self.wave_id else []), self.filters.under or "all",
+                 self.at.astimezone(BEIJING).strftime("%Y%m%d")]
         kind = "_codebook" if self.format == "codebook" else ""
         return "_".join(parts) + kind + ("_freetext" if self.free_text else "") + SUFFIX[self.format]
 
@@ -116,9 +125,11 @@ def _day(value: str, name: str, end: bool = False) -> datetime | None:
 
 
 def plan(session: Session, catalog: Catalog, survey: str, fmt: str, unit: str = "", since: str = "",
-         until: str = "", outcome: str = "", labels: bool = False, free_text: bool = False) -> Job:
-    """Check an export's choices and make its job; a Problem names the first choice at fault."""
+         until: str = "", outcome: str = "", labels: bool = False, free_text: bool = False, wave: str = "") -> Job:
+    """Check an export's choices and make its job; a Problem names the first choice at fault. With `wave`
+    (its id or name) the job is that wave's weighted interviews with the design's columns."""
     frame = frame_for(catalog, survey)
+    found_wave = _wave(session, wave, survey, since or until or outcome) if wave else None
     if fmt not in FORMATS:
         raise Problem(X.FORMAT, format=fmt[:20], formats=" | ".join(FORMATS))
     start, end = _day(since, "since"), _day(until, "until", end=True)
@@ -129,8 +140,40 @@ def plan(session: Session, catalog: Catalog, survey: str, fmt: str, unit: str = 
     found = units.get_unit(session, unit) if unit and is_code(unit) else None
     if unit and found is None:
         raise Problem(X.UNIT, unit=unit[:20])
+    if found_wave is not None:
+        return Job(wavedesign.export_frame(frame), fmt, Filters(unit or found_wave.unit), labels, free_text,
+                   found.name if found else "", wave_id=found_wave.id, wave=found_wave.name)
     return Job(frame, fmt, Filters(unit or None, start, end, outcome or None), labels, free_text,
                found.name if found else "", since, until)
+
+
+def _wave(session: Session, asked: str, survey: str, filtered: str) -> Wave:
+    """The wave an export names (id or name), which must have drawn its sample and field the questionnaire."""
+    found = waves.get_wave(session, int(asked)) if asked.isdigit() else waves.find_wave(session, asked)
+    if found is None:
+        raise Problem(X.WAVE, wave=asked[:60])
+    if survey not in [s["survey"] for s in found.surveys] or found.drawn_at is None:
+        raise Problem(X.WAVE_SURVEY, wave=found.name, survey=survey)
+    if filtered:
+        raise Problem(X.WAVE_FILTER)
+    return found
+
+
+def batches(session: Session, catalog: Catalog, job: Job) -> Iterable[Columns]:
+    """The job's column batches: the stored responses (read batch by batch as they are written), or a
+    wave's weighted interviews (computed whole: a wave is a sample, not a census)."""
+    if job.wave_id is None:
+        return frame_batches(session, catalog, job.out, job.filters)
+    wave = waves.get_wave(session, job.wave_id)
+    assert wave is not None
+    return wavedesign.export_batches(session, catalog, wave, job.out, job.filters.under or wave.unit)
+
+
+def count(session: Session, catalog: Catalog, job: Job) -> int:
+    """How many rows the job writes."""
+    if job.wave_id is None:
+        return count_rows(session, job.frame, job.filters)
+    return sum(_length(b) for b in batches(session, catalog, job))
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -142,10 +185,6 @@ def _utc(value: datetime) -> datetime:
 
 def _length(columns: Columns) -> int:
     return len(next(iter(columns.values()), ()))
-
-
-def _value_labels(c: Column) -> dict[Any, str]:
-    return dict(c.values) if c.values else dict(META_VALUES.get(c.name, ()))
 
 
 def _headers(job: Job) -> list[str]:
@@ -160,7 +199,7 @@ def _headers(job: Job) -> list[str]:
 
 def _typed(job: Job) -> list[tuple[str, dict[Any, str] | None, bool]]:
     """Per written column: its name, the labels to put in place of codes (if any), whether it is a time."""
-    return [(c.name, (_value_labels(c) or None) if job.labels else None, c.dtype.startswith("datetime"))
+    return [(c.name, (value_labels(c) or None) if job.labels else None, c.dtype.startswith("datetime"))
             for c in job.out.columns]
 
 
@@ -193,54 +232,6 @@ def write_csv(out: BinaryIO, job: Job, batches: Iterable[Columns], progress: Pro
     for chunk in csv_chunks(job, batches, lambda n: (count.__setitem__(0, n), progress and progress(n))):
         out.write(chunk)
     return count[0]
-
-
-# --- the codebook and the 说明 sheet ---------------------------------------------------------------
-
-_TYPES = {"Int64": "整数", "Float64": "小数", "string": "文字"}
-
-
-def _type_of(c: Column) -> str:
-    return "时间（UTC）" if c.dtype.startswith("datetime") else _TYPES.get(c.dtype, c.dtype)
-
-
-def codebook(job: Job) -> list[list[str]]:
-    """The codebook's rows (header first): variable, label, English label, type, value labels, question."""
-    rows = [["变量名", "变量标签", "英文标签", "类型", "值标签", "所属问题", "自由文本"]]
-    for c in job.out.columns:
-        values = "；".join(f"{code}={label}" for code, label in _value_labels(c).items())
-        rows.append([c.name, c.label, c.label_en or "", _type_of(c), values, c.question, "是" if c.free_text else ""])
-    return rows
-
-
-def notes(job: Job, rows: int | None) -> list[list[str]]:
-    """The 说明 sheet: questionnaire and versions, filters, export time (Beijing), rows, free text or not."""
-    left_out = [c.name for c in job.frame.columns if c.free_text]
-    unit = f"{job.filters.under} {job.unit_name}".strip() if job.filters.under else "全部（导出人有权查看的范围）"
-    dates = f"{job.since or '不限'} 至 {job.until or '不限'}（北京时间，按收到时间）"
-    free = ("包含：这些列可能含姓名等个人信息，请妥善保管、不要外传：" + "、".join(left_out)) if job.free_text else \
-        ("不包含（为保护隐私已去掉文字题：" + "、".join(left_out) + "）" if left_out else "本问卷没有文字题")
-    out = [["项目", "内容"], ["问卷", f"{job.frame.survey}（{job.frame.title}）"],
-           ["问卷版本", "、".join(f"第 {v} 版" for v in job.frame.versions)], ["单位", unit], ["收到日期", dates],
-           ["结果", OUTCOMES.get(job.filters.outcome or "", "全部（答完和提前结束）")],
-           ["导出时间（北京时间）", job.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")],
-           ["自由文本", free], ["数值", "值标签（文字）" if job.labels else "代码（含义见“变量说明”）"],
-           ["约定", "特殊代码（如 -8 不知道、-9 不愿回答）保留为代码；时间列为 UTC；不含草稿、恢复码、IP 地址或设备信息。"]]
-    if rows is not None:
-        out.insert(7, ["答卷数", str(rows)])
-    return out
-
-
-def codebook_html(job: Job) -> bytes:
-    """The codebook alone as one HTML page (for a file named *.html)."""
-    def table(rows: list[list[str]]) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows[1:])
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    title = html.escape(f"{job.frame.title} 变量说明")
-    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{title}</title>'
-            "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style>"
-            f"<h1>{title}</h1>{table(codebook(job))}<h2>说明</h2>{table(notes(job, None))}</html>").encode()
 
 
 # --- XLSX -----------------------------------------------------------------------------------------
@@ -311,7 +302,7 @@ def codebook_json(job: Job) -> str:
         "filters": job.summary(0) | {"rows": None},
         "variables": [{"name": c.name, "label": c.label, "label_en": c.label_en, "dtype": c.dtype,
                        "question": c.question, "free_text": c.free_text,
-                       "values": {str(k): v for k, v in _value_labels(c).items()}} for c in job.out.columns],
+                       "values": {str(k): v for k, v in value_labels(c).items()}} for c in job.out.columns],
     }, ensure_ascii=False)
 
 

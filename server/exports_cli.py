@@ -21,7 +21,6 @@ from sqlmodel import Session
 from server import exports
 from server.catalog import read_catalog
 from server.db import make_engine, migrate
-from server.frames import count_rows, frame_batches
 from server.settings import Settings
 from server.store import audit
 from surveys.problem import Problem
@@ -42,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", default="", help="收到日期从（YYYY-MM-DD，北京时间，含当天）")
     parser.add_argument("--until", default="", help="收到日期到（YYYY-MM-DD，北京时间，含当天）")
     parser.add_argument("--outcome", default="", help="complete（答完）或 ended（按问卷规则提前结束）")
+    parser.add_argument("--wave", default="", help="调查轮次（编号或名称）：导出这一轮的加权受访者，带 stratum、psu、weight 等设计列")
     parser.add_argument("--include-free-text", action="store_true", help="包含文字题（可能含姓名等个人信息）")
     parser.add_argument("--force", action="store_true", help="覆盖已有的输出文件")
     return parser
@@ -82,8 +82,8 @@ def _run(args: argparse.Namespace, engine: object) -> int:
     with Session(engine) as session:  # type: ignore[call-overload]
         catalog = read_catalog(session, args.survey)
         job = exports.plan(session, catalog, args.survey, args.format, args.unit, args.since, args.until,
-                           args.outcome, args.labels, args.include_free_text)
-        total = count_rows(session, job.frame, job.filters)
+                           args.outcome, args.labels, args.include_free_text, args.wave)
+        total = exports.count(session, catalog, job)
         if job.format in ("csv", "parquet"):
             _system_allocator()
         update, bar = _progress(total)
@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace, engine: object) -> int:
         os.close(fd)
         temp = Path(name)
         try:
-            rows = exports.write(temp, job, frame_batches(session, catalog, job.out, job.filters), update,
+            rows = exports.write(temp, job, exports.batches(session, catalog, job), update,
                                  as_html=out.suffix.lower() == ".html")
             bar.close()  # type: ignore[attr-defined]
             os.replace(temp, out)

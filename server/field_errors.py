@@ -15,6 +15,8 @@ class F(Catalogue):
     WAVE_STATUS = ("wave.status", 409, "调查轮次“{name}”现在是“{status}”阶段，不能进行这项操作（{needs}）。")
     SAMPLE_DRAWN = ("wave.sample_drawn", 409, "调查轮次“{name}”已经抽过样本，不能重抽（样本和随机种子已记录，可以复现）。")
     SAMPLE_FAILED = ("wave.sample_failed", 422, "无法抽取样本：{why}")
+    GIVEN_MISSING = ("wave.given_missing", 409, "调查轮次“{name}”按“指定”分配样本：请先填写每层要抽取的村数，再抽样。")
+    GIVEN_INVALID = ("wave.given_invalid", 422, "指定的样本分配不能使用：{why}")
     LISTING_DONE = ("listing.already_listed", 409, "{village}的住户清单已经上传并抽取了样本户，不能再次上传。")
     LISTING_MISSING = ("listing.file_missing", 422, "请选择住户清单文件（CSV，列为 number,locator）。")
     LISTING_INVALID = ("listing.invalid", 422, "住户清单有 {count} 处问题，没有保存。请修改后重新上传：")

@@ -106,7 +106,7 @@ def new_wave(session: Session, form: WaveForm, known_surveys: set[str]) -> Wave:
         "reserve": _integer(form.reserve, "每村备用户数", 0, MAX_PER_VILLAGE),
         "rule": _choice(form.rule, "户内选人规则", waves.RULES),
         "strata": _choice(form.strata, "分层", waves.STRATA),
-        "allocation": _choice(form.allocation, "样本分配", {k: v for k, v in waves.ALLOCATIONS.items() if k != "given"}),
+        "allocation": _choice(form.allocation, "样本分配", waves.ALLOCATIONS),
         "seed": _integer(form.seed, "随机种子", 0, 2**31 - 1),
     }
     return waves.add_wave(session, **values)
@@ -137,8 +137,10 @@ def draw_sample(session: Session, wave: Wave) -> list[WaveVillage]:
     if wave.drawn_at is not None:
         raise Problem(F.SAMPLE_DRAWN, name=wave.name)
     frame = village_frame(session, wave)
+    if wave.allocation == "given" and not wave.given:
+        raise Problem(F.GIVEN_MISSING, name=wave.name)
     try:
-        plan = allocation.allocate(frame, wave.villages, wave.allocation)
+        plan = allocation.allocate(frame, wave.villages, wave.allocation, wave.given or None)
         drawn = allocation.draw_villages(frame, plan, wave.seed)
     except AnalysisError as exc:
         raise Problem(F.SAMPLE_FAILED, why=exc.message) from exc
@@ -146,6 +148,40 @@ def draw_sample(session: Session, wave: Wave) -> list[WaveVillage]:
              "selection_order": int(r.selection_order)} for r in drawn.itertuples()]
     waves.store_sample(session, wave, rows, [m.description for m in plan.merges])
     return waves.sample_of(session, wave.id or 0)
+
+
+def default_strata(session: Session, wave: Wave) -> list[dict[str, Any]]:
+    """The default strata (乡镇 × 城乡) of the wave's villages, for the given allocation's form: id, township,
+    part, villages, households and the number given so far."""
+    frame = village_frame(session, wave)
+    names = {u.code: u.name for u in units.list_units(session, wave.unit)}
+    out = []
+    for (township, part), rows in frame.groupby(["township_code", "urban_rural"], sort=True):
+        sid = allocation.stratum_id(frozenset({(str(township), str(part))}))
+        out.append({"id": sid, "township": names.get(str(township), str(township)),
+                    "part": allocation.PART_ZH[str(part)], "villages": len(rows),
+                    "households": int(rows["households"].sum()), "given": wave.given.get(sid)})
+    return out
+
+
+def set_given(session: Session, wave: Wave, posted: dict[str, str]) -> dict[str, int]:
+    """Store the villages per default stratum of a given allocation (posted as stratum id -> text), checked
+    by the allocation itself (every stratum, within its villages, summing to the wave's n)."""
+    require_status(wave, "planning")
+    if wave.drawn_at is not None:
+        raise Problem(F.SAMPLE_DRAWN, name=wave.name)
+    if wave.allocation != "given":
+        raise Problem(F.WAVE_STATUS, name=wave.name, status=waves.STATUSES[wave.status], needs="样本分配方式须为“指定”")
+    given = {}
+    for row in default_strata(session, wave):
+        text = posted.get(row["id"], "").strip()
+        given[row["id"]] = _integer(text or "x", f"{row['township']}{row['part']}的村数", 0, row["villages"])
+    try:
+        allocation.allocate(village_frame(session, wave), wave.villages, "given", given)
+    except AnalysisError as exc:
+        raise Problem(F.GIVEN_INVALID, why=exc.message) from exc
+    waves.set_given(session, wave, given)
+    return given
 
 
 def parse_listing(data: bytes) -> list[tuple[int, str]]:

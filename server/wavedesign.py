@@ -14,6 +14,7 @@ yet attempted (3.10), so the weights during fieldwork are provisional. Builds da
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,15 +24,16 @@ from sqlmodel import Session
 from analysis.errors import AnalysisError
 from analysis.fieldwork import design as wave_design
 from analysis.quality.flags import Facts, Flag, flag_responses
+from analysis.sampling import allocation
 from analysis.weighting.selfcompleted import Weighted
-from server import results
+from server import fieldwork, results
 from server.catalog import Catalog
 from server.frames import Filters, frame_for, frame_rows
 from server.store import cases, responses, reviews, staff, units, waves
 from server.store.responses import Response
-from server.store.waves import Wave
+from server.store.waves import Wave, WaveVillage
 from server.unitcodes import prefix
-from surveys.frame import to_pandas
+from surveys.frame import WAVE_WEIGHTS, Frame, to_pandas
 from surveys.problem import Problem
 
 REJECTED_AS, OPEN_AS = "2.30", "3.10"  # how a rejected interview and an open case enter the weights
@@ -116,6 +118,7 @@ def case_frame(session: Session, catalog: Catalog, wave: Wave, survey: str) -> p
                                 for row in batch if row["response_id"] in wanted))
     by_response = answers.set_index("response_id") if len(answers) else None
     places = {u.code: u for u in units.list_units(session, wave.unit)}
+    stage1 = _stage1_sizes(session, wave, sample)
     records = []
     for c in rows:
         stored, village = found.get(c.instance_id), sample[c.village]
@@ -126,12 +129,23 @@ def case_frame(session: Session, catalog: Catalog, wave: Wave, survey: str) -> p
                   "urban_rural": "urban" if places[c.village].urban else "rural", "stratum": village.stratum,
                   "certainty": village.certainty, "p_village": c.p_village, "p_household": c.p_household,
                   "p_person": c.p_person if c.p_person is not None else float("nan"),
-                  "replacement": c.replaces is not None, "disposition": disposition}
+                  "replacement": c.replaces is not None, "disposition": disposition,
+                  "fpc1": stage1[c.village], "fpc2": village.listed, "fpc3": c.eligible}
         if stored is not None and by_response is not None and stored.id in by_response.index:
             record |= {k: v for k, v in by_response.loc[stored.id].items() if k not in record}
             record["response_id"] = stored.id
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+def _stage1_sizes(session: Session, wave: Wave, sample: dict[str, WaveVillage]) -> dict[str, int | None]:
+    """Village code -> the population size of its first stage: the villages of its stratum in the frame
+    (the allocation made again from the stored choices), or for a certainty village (a stratum of its own,
+    its households the PSUs) its listed households."""
+    plan = allocation.allocate(fieldwork.village_frame(session, wave), wave.villages, wave.allocation,
+                               wave.given or None)
+    sizes = Counter(plan.stratum.values())
+    return {code: row.listed if row.certainty else sizes[row.stratum] for code, row in sample.items()}
 
 
 def weigh(session: Session, catalog: Catalog, wave: Wave, survey: str, part: str | None = None) -> WaveWeights:
@@ -150,6 +164,32 @@ def weigh(session: Session, catalog: Catalog, wave: Wave, survey: str, part: str
         data = data[data["village_code"].astype(str).str.startswith(prefix(part))].reset_index(drop=True)
     stages = [{**s, "label": STEP_ZH.get(s["stage"], s["stage"])} for s in done.steps]
     return WaveWeights(data, done.design, stages, [done.note, *(c.description for c in done.collapses)])
+
+
+def export_frame(frame: Frame) -> Frame:
+    """A wave export's columns: the questionnaire's frame, then the design's (stratum, psu, weight, …)."""
+    taken = set(frame.names)
+    return Frame(frame.survey, frame.title, frame.versions,
+                 frame.columns + tuple(c for c in WAVE_WEIGHTS if c.name not in taken))
+
+
+def export_batches(session: Session, catalog: Catalog, wave: Wave, out: Frame, under: str,
+                   size: int = 10_000) -> list[dict[str, list[Any]]]:
+    """The wave's weighted interviews of `out`'s questionnaire in `under`, as the export writers' column
+    batches (missing values as None). Rejected and practice interviews carry no weight and are not here."""
+    data = weigh(session, catalog, wave, out.survey, under).data
+    data = data.rename(columns={f"p_{stage}": f"prob_{stage}" for stage in ("village", "household", "person")})
+    columns: dict[str, list[Any]] = {}
+    for c in out.columns:
+        if c.name not in data.columns:
+            columns[c.name] = [None] * len(data)
+            continue
+        values = data[c.name]
+        if c.dtype == "Int64":
+            values = values.astype("Float64").round().astype("Int64")
+        values = values.astype(object)
+        columns[c.name] = values.where(values.notna(), None).tolist()
+    return [{name: v[i:i + size] for name, v in columns.items()} for i in range(0, len(data), size)]
 
 
 WAVE_NOTE = "概率样本（{wave}）：按入样概率加权，经无应答调整和人口结构校准"

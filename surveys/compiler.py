@@ -19,14 +19,14 @@ from pydantic import ValidationError
 from surveys import indicators
 from surveys.errors import DefErr, DefinitionInvalid, ExpressionError, Finding, did_you_mean, finding
 from surveys.expr import Condition, compile_condition
-from surveys.frame import AGE_GROUPS, META_NAMES, WEIGHTS
+from surveys.frame import AGE_GROUPS, META_NAMES, WAVE_WEIGHTS, WEIGHTS
 from surveys.kinds import ALL_KEYS, COMPARE, COUNT, KINDS, ROW_KIND, SELECTED, Kind
 from surveys.model import Choice, Constraint, FrameMap, Helpline, Page, PopulationMap, Question, Row, Special, Survey
 from surveys.problem import validation_message
 from surveys.schema import RawPage, RawQuestion, RawSurvey
 
 # Names of the analysis frame's own columns: no question or matrix row may take one.
-RESERVED = frozenset(META_NAMES) | {c.name for c in WEIGHTS}
+RESERVED = frozenset(META_NAMES) | {c.name for c in WEIGHTS + WAVE_WEIGHTS}
 
 # Which catalogue entry says a condition reads a question in a way its kind does not allow.
 _USE_ERRORS = {COMPARE: DefErr.COMPARE_NOT_ALLOWED, SELECTED: DefErr.SELECTED_NOT_ALLOWED,

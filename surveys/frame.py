@@ -60,6 +60,24 @@ WEIGHTS: tuple[Column, ...] = (
     Column("weight", "Float64", "权重", "Weight"),
     Column("poststratum", "string", "事后分层调整格（合并后）", "Post-stratification cell (after merging)"),
 )
+# A wave's weighted interviews (server/wavedesign.py, analysis/fieldwork/design.py) add the design's columns:
+# the estimation design reads stratum, psu and weight; the rest shows how each weight was made. The stages'
+# population sizes (fpc1-3) are kept for the record: the design treats stage 1 as with replacement (no fpc).
+WAVE_WEIGHTS: tuple[Column, ...] = WEIGHTS[:3] + (
+    Column("case_id", "Int64", "个案编号", "Case id"),
+    Column("disposition", "string", "最终处置代码（AAPOR）", "Final disposition (AAPOR)"),
+    Column("replacement", "Int64", "备用户替换（1 是）", "Replacement household (1 yes)"),
+    Column("prob_village", "Float64", "村（社区）入样概率", "Village inclusion probability"),
+    Column("prob_household", "Float64", "村内住户入样概率", "Household probability within the village"),
+    Column("prob_person", "Float64", "户内受访者选中概率", "Person probability within the household"),
+    Column("fpc1", "Int64", "第一阶段总体单位数（层内村数；必选村为清单户数）", "Stage 1 population size"),
+    Column("fpc2", "Int64", "第二阶段总体单位数（村内清单户数）", "Stage 2 population size (listed households)"),
+    Column("fpc3", "Int64", "第三阶段总体单位数（户内合格成员数）", "Stage 3 population size (eligible members)"),
+    Column("base_weight", "Float64", "基础权数（入样概率的倒数）", "Base weight"),
+    Column("nr_class", "string", "无应答调整组", "Nonresponse adjustment class"),
+    Column("nr_weight", "Float64", "无应答调整后权数", "Weight after nonresponse adjustment"),
+    Column("cal_weight", "Float64", "校准后权数", "Calibrated weight"),
+)
 REVIEW_LABELS = (("not_reviewed", "待审核"), ("township_approved", "乡镇已通过"), ("approved", "已通过"),
                  ("rejected", "已拒绝"), ("returned", "已退回"))  # a wave interview's review (server/store/reviews.py)
 # Value labels of the metadata columns that hold codes (the text labels of the codebook).

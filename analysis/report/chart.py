@@ -36,7 +36,7 @@ def _font() -> Any:
         if Path(path).is_file():
             font_manager.fontManager.addfont(path)
             return font_manager.FontProperties(fname=path)
-    return font_manager.FontProperties(family="sans-serif")
+    return font_manager.FontProperties(family=["sans-serif"])  # a list: a bare string is read as a fontconfig pattern
 
 
 def interval_chart(points: Sequence[Point], title: str, percent: bool = False) -> str:

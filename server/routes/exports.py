@@ -26,12 +26,11 @@ from server import exports, signin
 from server.auth import Caller, need
 from server.catalog import Catalog
 from server.deps import CatalogDep, SessionDep
-from server.frames import count_rows, frame_batches
 from server.routes.console import page
 from server.security import check_same_origin
 from server.staff_errors import S
-from server.store import audit, units
-from server.unitcodes import is_code
+from server.store import audit, units, waves
+from server.unitcodes import is_code, is_under
 from surveys.problem import Problem
 
 router = APIRouter(dependencies=[Depends(check_same_origin)], include_in_schema=False)
@@ -51,14 +50,16 @@ class Asked:
     format: str = "csv"
     labels: bool = False
     free_text: bool = False
+    wave: str = ""
 
     def query(self) -> str:
         return urlencode({k: ("1" if v is True else v) for k, v in asdict(self).items() if v not in ("", False)})
 
 
 def _asked(survey: str = "", unit: str = "", since: str = "", until: str = "", outcome: str = "", format: str = "csv",
-           labels: bool = False, free_text: bool = False) -> Asked:
-    return Asked(survey[:64], unit[:20], since[:20], until[:20], outcome[:20], format[:20], labels, free_text)
+           labels: bool = False, free_text: bool = False, wave: str = "") -> Asked:
+    return Asked(survey[:64], unit[:20], since[:20], until[:20], outcome[:20], format[:20], labels, free_text,
+                 wave[:12])
 
 
 AskedDep = Annotated[Asked, Depends(_asked)]
@@ -70,7 +71,7 @@ def _job(session: Session, catalog: Catalog, caller: Caller, asked: Asked) -> ex
     if not is_code(unit) or not caller.may("responses.export", unit):
         raise Problem(S.NOT_FOUND)
     return exports.plan(session, catalog, asked.survey, asked.format, unit, asked.since, asked.until, asked.outcome,
-                        asked.labels, asked.free_text)
+                        asked.labels, asked.free_text, asked.wave)
 
 
 def _unit_choices(session: Session, caller: Caller) -> list[tuple[str, str]]:
@@ -83,6 +84,13 @@ def _unit_choices(session: Session, caller: Caller) -> list[tuple[str, str]]:
     return out
 
 
+def _waves(session: Session, caller: Caller) -> list[waves.Wave]:
+    """The drawn waves overlapping the caller's export grants (whose weighted interviews may go out)."""
+    tops = caller.units_for("responses.export")
+    return [w for w in waves.list_waves(session) if w.drawn_at is not None
+            and any(is_under(w.unit, t) or is_under(t, w.unit) for t in tops)]
+
+
 @router.get("/console/exports", name="exports_form")
 def exports_form(request: Request, session: SessionDep, catalog: CatalogDep, caller: ExporterDep,
                  asked: AskedDep) -> Response:
@@ -91,14 +99,14 @@ def exports_form(request: Request, session: SessionDep, catalog: CatalogDep, cal
     if asked.survey:
         try:
             job = _job(session, catalog, caller, asked)
-            count = count_rows(session, job.frame, job.filters)
+            count = exports.count(session, catalog, job)
         except Problem as exc:
             problem = exc
     surveys = sorted((name, pub.survey.title) for name, pub in catalog.current.items())
     return page(request, "console/exports.html", caller, {
         "asked": asked, "surveys": surveys, "units": _unit_choices(session, caller), "formats": exports.FORMATS,
         "count": count, "big": BIG, "problem": problem, "query": asked.query(),
-        "home": caller.units_for("responses.export")[0]}, status_code=problem.status if problem else 200)
+        "home": caller.units_for("responses.export")[0], "waves": _waves(session, caller)}, status_code=problem.status if problem else 200)
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -116,14 +124,14 @@ def _body(request: Request, catalog: Catalog, job: exports.Job) -> Iterator[byte
     if job.format == "csv":
         def stream() -> Iterator[bytes]:
             with Session(engine) as session:  # the request's session is closed once the handler returns
-                yield from exports.csv_chunks(job, frame_batches(session, catalog, job.out, job.filters))
+                yield from exports.csv_chunks(job, exports.batches(session, catalog, job))
         return stream()
     fd, name = tempfile.mkstemp(prefix="cunsheng-export-", suffix=exports.SUFFIX[job.format])
     os.close(fd)
     path, written = Path(name), False
     try:
         with Session(engine) as session:
-            exports.write(path, job, frame_batches(session, catalog, job.out, job.filters))
+            exports.write(path, job, exports.batches(session, catalog, job))
         written = True
     finally:
         if not written:
@@ -136,7 +144,7 @@ def exports_download(request: Request, session: SessionDep, catalog: CatalogDep,
                      asked: AskedDep) -> Response:
     """The export file, scoped to the unit, audited with its row count before the first byte."""
     job = _job(session, catalog, caller, asked)
-    rows = count_rows(session, job.frame, job.filters)
+    rows = exports.count(session, catalog, job)
     if job.format == "xlsx" and rows > exports.XLSX_MAX_ROWS:
         raise Problem(exports.X.TOO_MANY_ROWS, limit=exports.XLSX_MAX_ROWS, rows=rows)
     audit.record(session, caller.username, caller.staff_id, "export", "survey", job.frame.survey, job.filters.under,

@@ -23,7 +23,7 @@ from server.render import render
 from server.routes.waves import wave_for
 from server.security import check_same_origin
 from server.staff_errors import S
-from server.store import audit, cases, reviews, units, waves
+from server.store import audit, cases, responses, reviews, units, waves
 from server.store.responses import Response as Stored
 from surveys.kinds import value_labels
 from surveys.problem import Problem
@@ -47,10 +47,10 @@ def review_list(request: Request, caller: ReviewDep, session: SessionDep, catalo
 
 
 def _response_for(session: SessionDep, caller: Caller, response_id: int) -> tuple[Stored, cases.Case]:
-    stored = session.get(Stored, response_id)
+    stored = responses.get_response(session, response_id)
     original = stored
     while original is not None and original.supersedes is not None:  # a correction belongs to the original's case
-        original = session.get(Stored, original.supersedes)
+        original = responses.get_response(session, original.supersedes)
     case = cases.case_of_instance(session, original.instance_id) if original is not None else None
     if stored is None or case is None or case.practice or not caller.may("responses.review", case.village):
         raise Problem(S.NOT_FOUND)

@@ -108,7 +108,9 @@ def _wave_page(request: Request, session: SessionDep, catalog: CatalogDep, calle
                "sample": waves.sample_of(session, wave.id or 0, under=part), "names": progress.names,
                "overall": fieldstats.overall(progress), "groups": fieldstats.GROUPS, "rates_shown": fieldstats.SHOWN_RATES,
                "boards": {by: fieldstats.dashboard(progress, by) for by in fieldstats.GROUPS},
-               "manage": caller.may("waves.manage", wave.unit), "weights": wavedesign.summaries(session, catalog, wave, part)}
+               "manage": caller.may("waves.manage", wave.unit),
+               "given_strata": fieldwork.default_strata(session, wave) if wave.allocation == "given" else [],
+               "weights": wavedesign.summaries(session, catalog, wave, part)}
     return render(request, "console/wave.html", context, status_code=problem.status if problem else 200)
 
 
@@ -134,6 +136,23 @@ def wave_sample(request: Request, caller: ManageDep, session: SessionDep, catalo
         drawn = fieldwork.draw_sample(session, found)
         audit.record(session, caller.username, caller.staff_id, "wave.sample", "wave", found.id, found.unit,
                      {"villages": len(drawn), "seed": found.seed, "merges": len(found.merges)}, signin.address(request))
+        session.commit()
+    except Problem as problem:
+        session.rollback()
+        return _wave_page(request, session, catalog, caller, found, found.unit, problem)
+    return RedirectResponse(request.app.url_path_for("wave_page", wave=str(found.id)), status_code=303)
+
+
+@router.post("/console/waves/{wave}/given", name="wave_given")
+async def wave_given(request: Request, caller: ManageDep, session: SessionDep, catalog: CatalogDep, wave: int) -> Response:
+    """The villages per stratum of a wave whose allocation is given (before the draw)."""
+    found = _managed(session, caller, wave)
+    form = await request.form(max_fields=256)
+    posted = {k[2:]: str(v) for k, v in form.items() if k.startswith("n_")}
+    try:
+        given = fieldwork.set_given(session, found, posted)
+        audit.record(session, caller.username, caller.staff_id, "wave.given", "wave", found.id, found.unit,
+                     {"strata": len(given), "villages": sum(given.values())}, signin.address(request))
         session.commit()
     except Problem as problem:
         session.rollback()

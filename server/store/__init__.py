@@ -26,3 +26,12 @@ def register_tables() -> None:
 def utcnow() -> datetime:
     """Timezone-aware UTC now (SQLModel stores aware datetimes and returns them in UTC)."""
     return datetime.now(UTC)
+
+
+ID_MAX = 2**31 - 1  # the largest integer key (PostgreSQL's `integer`): a larger id from a URL names no row
+
+
+def known_id(value: int) -> bool:
+    """Whether an id from a request could name a row at all (PostgreSQL refuses to compare a larger one)."""
+    return 0 < value <= ID_MAX
+

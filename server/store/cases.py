@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from server.store import utcnow
+from server.store import known_id, utcnow
 from server.unitcodes import prefix
 
 OPEN, CLOSED = "open", "closed"
@@ -72,7 +72,7 @@ def add_cases(session: Session, rows: list[dict[str, Any]]) -> list[Case]:
 
 
 def get_case(session: Session, case_id: int) -> Case | None:
-    return session.get(Case, case_id)
+    return session.get(Case, case_id) if known_id(case_id) else None
 
 
 def case_of_instance(session: Session, instance_id: str) -> Case | None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.errors import P
-from server.store import audit, utcnow
+from server.store import audit, known_id, utcnow
 from server.unitcodes import prefix
 from surveys.payload import fingerprint
 from surveys.problem import Problem
@@ -296,6 +296,11 @@ def erase_response(session: Session, survey: str, instance_id: str) -> Response 
         session.delete(row)
         session.flush()
     return row
+
+
+def get_response(session: Session, response_id: int) -> Response | None:
+    """A stored response by its id."""
+    return session.get(Response, response_id) if known_id(response_id) else None
 
 
 def by_instances(session: Session, instance_ids: list[str]) -> dict[str, Response]:

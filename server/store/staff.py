@@ -16,7 +16,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.staff_errors import S
-from server.store import utcnow
+from server.store import known_id, utcnow
 from server.unitcodes import level_of
 from surveys.problem import Problem
 
@@ -83,7 +83,7 @@ def find_staff(session: Session, username: str) -> Staff | None:
 
 
 def get_staff(session: Session, staff_id: int) -> Staff | None:
-    return session.get(Staff, staff_id)
+    return session.get(Staff, staff_id) if known_id(staff_id) else None
 
 
 def grants_of(session: Session, staff_id: int) -> list[Grant]:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel, select
 
+from server.store import known_id
 from server.store.sessions import digest
 
 PREFIX = "csk_"
@@ -46,7 +47,7 @@ def live_token(session: Session, token: str) -> ApiToken | None:
 
 
 def revoke(session: Session, token_id: int, now: datetime) -> ApiToken | None:
-    row = session.get(ApiToken, token_id)
+    row = session.get(ApiToken, token_id) if known_id(token_id) else None
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
         session.add(row)

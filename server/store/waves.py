@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from server.store import utcnow
+from server.store import known_id, utcnow
 from server.unitcodes import prefix
 
 STAGES = {"baseline": "基线", "annual": "年度监测", "midterm": "中期评估", "final": "终期评估"}
@@ -77,7 +77,7 @@ def add_wave(session: Session, **values: Any) -> Wave:
 
 
 def get_wave(session: Session, wave_id: int) -> Wave | None:
-    return session.get(Wave, wave_id)
+    return session.get(Wave, wave_id) if known_id(wave_id) else None
 
 
 def find_wave(session: Session, name: str) -> Wave | None:
@@ -93,6 +93,12 @@ def advance(session: Session, wave: Wave) -> str:
     wave.status = NEXT_STATUS[wave.status]
     session.add(wave)
     return wave.status
+
+
+def set_given(session: Session, wave: Wave, given: dict[str, int]) -> None:
+    """The villages per default stratum of a given allocation."""
+    wave.given = dict(given)
+    session.add(wave)
 
 
 def store_sample(session: Session, wave: Wave, rows: list[dict[str, Any]], merges: list[str]) -> None:

@@ -12,7 +12,7 @@ respondent is out of the numerator). Pure; values arrive as Python scalars (None
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +43,23 @@ def _suffixed(q: str, have: Collection[str], prefix: str) -> tuple[tuple[int, st
     return tuple(sorted(found))
 
 
+def _selected(node: Any) -> Iterator[tuple[str, list[int]]]:
+    """(question, codes) of every `selected()` call in a condition's syntax tree (surveys.expr)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _selected(item)
+    elif isinstance(node, dict):
+        if node.get("fn") == "selected":
+            yield node["q"], list(node["codes"])
+        for value in node.values():
+            yield from _selected(value)
+
+
 def reads(condition: Condition, names: Collection[str]) -> Reads:
     """The columns `condition` reads among `names`, and the ones it needs that are missing."""
     have = set(names)
     asked: dict[str, list[int]] = {}
-    for q, codes in condition.selected:
+    for q, codes in _selected(condition.tree):
         asked.setdefault(q, []).extend(codes)
     columns: list[str] = []
     lists: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {}

@@ -7,6 +7,7 @@ returned as data (`Invalid`), never raised. Pure functions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from surveys.errors import AnswerErr, DefErr, Invalid, invalid
@@ -25,10 +26,26 @@ def _range(q: Question, value: Any) -> Invalid | None:
     return None
 
 
+# A day is written YYYY-MM-DD in ASCII digits, nothing else: `date.fromisoformat` alone also takes week
+# dates and, on Python 3.11, ten characters with trailing junk ("20240101ab"), which the browser's
+# engine could not agree with and no export should carry.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_day(text: Any) -> dt.date | None:
+    """The day `text` names as YYYY-MM-DD, or None."""
+    if not isinstance(text, str) or not _DAY.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _date_bound(bound: Any) -> dt.date | None:
     if bound is None:
         return None
-    return dt.date.today() if bound == "today" else dt.date.fromisoformat(str(bound))
+    return dt.date.today() if bound == "today" else iso_day(bound)
 
 
 # --- checking a typed answer ----------------------------------------------------------------------
@@ -93,10 +110,7 @@ def check_duration(q: Question, value: Any) -> Invalid | None:
 
 
 def check_date(q: Question, value: Any) -> Invalid | None:
-    try:
-        day = dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        day = None
+    day = iso_day(value)
     if day is None:
         return invalid(AnswerErr.NOT_DATE)
     low, high = _date_bound(q.min), _date_bound(q.max)
@@ -120,17 +134,9 @@ def check_text(q: Question, value: Any) -> Invalid | None:
 BoundProblems = list[tuple[DefErr, dict[str, Any]]]
 
 
-def _iso_date(value: Any) -> bool:
-    try:
-        dt.date.fromisoformat(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 def date_bounds(low: Any, high: Any) -> BoundProblems:
     return [(DefErr.BAD_DATE_BOUND, {"key": key, "value": value}) for key, value in (("min", low), ("max", high))
-            if value is not None and value != "today" and not _iso_date(value)]
+            if value is not None and value != "today" and iso_day(value) is None]
 
 
 def number_bounds(low: Any, high: Any) -> BoundProblems:

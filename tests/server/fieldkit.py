@@ -116,13 +116,13 @@ def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
 
 
 def seed_wave(session: Session, unit: str, villages: list[str], status: str = "fieldwork", drawn: bool = True,
-              listed: bool = False, name: str = "") -> waves.Wave:
+              listed: bool = False, name: str = "", allocation: str = "proportional") -> waves.Wave:
     """A wave stored directly (for the role matrix): its sample is the given villages."""
     import uuid
 
     wave = waves.add_wave(session, name=name or f"mx{uuid.uuid4().hex[:10]}", stage="midterm", year=2026, unit=unit,
                           status="planning", surveys=[{"survey": "women", "population": "women18"}], villages=2,
-                          per_village=2, reserve=1, rule="kish", strata="township_urban", allocation="proportional",
+                          per_village=2, reserve=1, rule="kish", strata="township_urban", allocation=allocation,
                           seed=1)
     if drawn:
         waves.store_sample(session, wave, [{"village": v, "stratum": "s", "prob": 0.5, "certainty": False,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlmodel import Session, select
 
 from server.auth import PUBLIC_ROUTES
@@ -83,7 +84,8 @@ def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
 
 
 # Fieldwork writes, in the order a wave goes: (route, actor, verb, unit: "wave" = the wave's, "village" = the case's)
-FIELD_EXPECTED = {"wave_create": ("fuer", "wave.create", COUNTY), "wave_sample": ("fuer", "wave.sample", COUNTY),
+FIELD_EXPECTED = {"wave_create": ("fuer", "wave.create", COUNTY), "wave_given": ("fuer", "wave.given", COUNTY),
+                  "wave_sample": ("fuer", "wave.sample", COUNTY),
                   "wave_advance": ("fuer", "wave.advance", COUNTY), "listing_upload": ("dudao", "listing.upload", "village"),
                   "case_visit": ("zhuren", "case.visit", "village"), "case_respondent": ("zhuren", "case.respondent", "village"),
                   "case_interview": ("zhuren", "case.interview", "village"), "case_close": ("zhuren", "case.close", "village"),
@@ -110,7 +112,10 @@ def test_each_fieldwork_write_is_audited_once(app: Any, cheap_hashes: None) -> N
         return r
 
     with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
-        wid = fk.wave_id(perform("wave_create", admin, "/console/waves", **fk.wave_form(per_village=2, reserve=1)))
+        wid = fk.wave_id(perform("wave_create", admin, "/console/waves",
+                                 **fk.wave_form(per_village=2, reserve=1, villages=14, allocation="given")))
+        strata = BeautifulSoup(admin.get(f"/console/waves/{wid}").text, "html.parser").select("table.given-strata input")
+        perform("wave_given", admin, f"/console/waves/{wid}/given", **{str(box["name"]): "1" for box in strata})
         perform("wave_sample", admin, f"/console/waves/{wid}/sample")
         perform("wave_advance", admin, f"/console/waves/{wid}/advance")
     village = fk.sample(app, wid)[0].village

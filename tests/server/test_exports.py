@@ -324,3 +324,43 @@ def test_a_bad_console_choice_is_refused_and_exports_nothing(served: Served, par
     with Session(app.state.engine) as session:
         assert responses.count_responses(session) == before
     assert audit_count(app, "export") == 0
+
+
+def _waves_for_refusals(app: Any) -> dict[str, str]:
+    """Waves an export may wrongly name: one fielding another questionnaire, one not drawn yet, one fine."""
+    from tests.server import fieldkit as fk
+
+    made = {}
+    with Session(app.state.engine) as session:
+        for key, survey, drawn in (("other", "women", True), ("undrawn", "hh", False), ("drawn", "hh", True)):
+            wave = fk.seed_wave(session, COUNTY, ["149901001001"], drawn=drawn, name=f"轮次{key}")
+            wave.surveys = [{"survey": survey, "population": "women18"}]
+            session.add(wave)
+            made[key] = str(wave.id)
+        session.commit()
+    return made
+
+
+@pytest.mark.parametrize("wave, extra, code", [
+    ("nosuch", [], "export.wave_not_found"), ("999", [], "export.wave_not_found"),
+    ("other", [], "export.wave_survey"), ("undrawn", [], "export.wave_survey"),
+    ("drawn", ["--since", "2025-01-01"], "export.wave_filtered"), ("drawn", ["--outcome", "complete"], "export.wave_filtered"),
+])
+def test_a_bad_wave_is_refused_by_the_cli_and_the_console_and_exports_nothing(
+        served: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str], wave: str, extra: list[str], code: str) -> None:
+    made = _waves_for_refusals(served.app)
+    name = made.get(wave, wave)
+    out = tmp_path / "out" / "w.csv"
+    out.parent.mkdir()
+    assert main(["export", "hh", "--format", "csv", "--out", str(out), "--wave", name, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"[{code}]" in err[0] and list(out.parent.iterdir()) == []
+    make_staff(served.app, "admin1", "admin", COUNTY)
+    params = {"survey": "hh", "wave": name, **dict(zip(extra[::2], extra[1::2], strict=True))}
+    params = {k.removeprefix("--"): v for k, v in params.items()}
+    with TestClient(served.app) as client:
+        sign_in(client, "admin1")
+        r = client.get("/console/exports/download", params=params)
+        assert r.status_code in (404, 422) and code in r.text and not r.content.startswith(BOM)
+        assert code in client.get("/console/exports", params=params).text
+    assert audit_count(served.app, "export") == 0

@@ -202,6 +202,58 @@ def test_a_wave_end_to_end_through_http(app: Any, cheap_hashes: None, monkeypatc
         assert sum(v == "approved" for v in status.values()) == n_i - 2
         weights = np.asarray(done.respondents["weight"])
         assert weights.sum() == pytest.approx(sum(v for v in _women(app).values()), rel=0.05)
+        _the_wave_export(app, admin, wid, done, rejected, overall, monkeypatch, capsys)
+
+
+def _the_wave_export(app: Any, admin: Any, wid: int, done: Any, rejected: set[int], rows: list[dict[str, Any]],
+                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The wave's export holds its weighted interviews with the design's columns; with the wave's design file,
+    the file-based `cunsheng estimate` gives the results page's numbers; `cunsheng export --wave` writes the same."""
+    from server.cli import main
+
+    got = admin.get(f"/console/exports/download?survey=women&unit={COUNTY}&format=csv&wave={wid}")
+    assert got.status_code == 200 and f"wave{wid}" in got.headers["content-disposition"]
+    data = pd.read_csv(io.StringIO(got.content.decode("utf-8-sig")), dtype={"stratum": str, "psu": str})
+    want = done.respondents.set_index("response_id")
+    assert sorted(data["response_id"]) == sorted(want.index) and not set(data["response_id"]) & rejected
+    for column in ("weight", "base_weight", "nr_weight", "cal_weight", "village", "household", "person"):
+        source = column if "weight" in column else f"p_{column}"
+        exported = data[column if "weight" in column else f"prob_{column}"].to_numpy()
+        assert exported == pytest.approx(want.loc[data["response_id"], source].to_numpy(), rel=1e-12)
+    with Session(app.state.engine) as session:
+        listed = {v.village: v.listed for v in waves.sample_of(session, wid)}
+        strata = {v.village: v.stratum for v in waves.sample_of(session, wid)}
+        sure = {v.village for v in waves.sample_of(session, wid) if v.certainty}
+    frame = _frame(app).set_index("code")
+    for row in data.itertuples():
+        village = str(row.village_code)
+        assert row.fpc2 == listed[village] and row.fpc3 >= 1
+        assert row.fpc1 == (listed[village] if village in sure
+                            else sum(c not in sure and _stratum_of(c, frame, strata[village]) for c in frame.index))
+    town = str(data["village_code"].iloc[0])[:9] + "000"
+    part = pd.read_csv(io.StringIO(admin.get(f"/console/exports/download?survey=women&unit={town}&format=csv&wave={wid}")
+                                   .content.decode("utf-8-sig")), dtype={"village_code": str})
+    assert sorted(part["response_id"]) == sorted(data.loc[data["village_code"].astype(str).str.startswith(town[:9]),
+                                                          "response_id"])
+    design = admin.get(f"/console/waves/{wid}/design.json?survey=women").json()
+    folder = app.state.settings.instance_dir
+    (folder / "wave.csv").write_bytes(got.content)
+    (folder / "wave.design.json").write_text(json.dumps(design), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["estimate", str(folder / "wave.csv"), "--design", str(folder / "wave.design.json"), "--stat", "prop",
+                 "--var", "health_self", "--na", "drop", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)["estimates"]
+    assert [e["estimate"] for e in printed] == pytest.approx([r["estimate"] for r in rows], rel=1e-9)
+    assert [e["se"] for e in printed] == pytest.approx([r["se"] for r in rows], rel=1e-9)
+    settings = app.state.settings
+    monkeypatch.setenv("CUNSHENG_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CUNSHENG_DEFINITIONS_DIR", str(settings.definitions_dir))
+    monkeypatch.setenv("CUNSHENG_INSTANCE_DIR", str(settings.instance_dir))
+    assert main(["export", "women", "--format", "parquet", "--out", str(folder / "wave.parquet"), "--wave",
+                 "2026 年中期评估"]) == 0
+    parquet = pd.read_parquet(folder / "wave.parquet")
+    assert list(parquet.columns) == list(data.columns)
+    assert parquet["weight"].to_numpy() == pytest.approx(data["weight"].to_numpy(), rel=1e-12)
 
 
 def _same_from_the_cli(app: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -258,3 +258,17 @@ def test_a_correction_is_a_new_version_naming_the_one_it_supersedes(app: Any, wa
     with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
         exported = admin.get(f"/console/exports/download?survey=women&unit={COUNTY}&format=csv").text
         assert newer.instance_id in exported and case.instance_id not in exported  # the latest version only
+
+
+def test_an_id_too_large_for_the_database_names_nothing(app: Any, cheap_hashes: None) -> None:
+    """PostgreSQL refuses to compare an integer key with a number past 2³¹ − 1: such an id is simply not found."""
+    huge = 2**31
+    with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
+        for path in (f"/console/waves/{huge}", f"/console/cases/{huge}", f"/console/reviews/{huge}",
+                     f"/console/waves/{huge}/design.json", f"/console/exports/download?survey=women&wave={huge}"):
+            r = admin.get(path)
+            assert r.status_code == 404, (path, r.status_code)
+        r = admin.get(f"/api/v1/results/women?wave={huge}&unit={COUNTY}")
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        assert fk.post(admin, f"/console/tokens/{huge}/revoke").status_code == 404
+        assert fk.post(admin, f"/console/waves/{huge}/sample").status_code == 404

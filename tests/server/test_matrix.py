@@ -254,6 +254,8 @@ def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "review_list": wave_call("/console/waves/{w}/review", marker="审核答卷"),
         "wave_sample": lambda: Call("POST", f"/console/waves/{wave(drawn=False, status='planning').id}/sample",
                                     allowed=(303,)),
+        "wave_given": lambda: Call("POST", f"/console/waves/{wave(drawn=False, status='planning', allocation='given').id}"
+                                           "/given", {f"n_{T}-rural": "2", f"n_{T}-urban": "0"}, allowed=(303,)),
         "wave_advance": lambda: Call("POST", f"/console/waves/{wave(status='planning').id}/advance", allowed=(303,)),
         "listing_page": listing("GET"),
         "listing_upload": listing("POST"),

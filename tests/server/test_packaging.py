@@ -37,8 +37,8 @@ BUILD_LEFTOVERS = shutil.ignore_patterns(".git", ".venv", "build", "dist", "inst
 IN_WHEEL = [
     "server/templates/layout.html", "server/templates/partials/macros.html", "server/static/app.css",
     "server/static/htmx-2.0.11.min.js", "server/static/swagger-ui-5.35.0/swagger-ui-bundle.js",
-    "server/static/swagger-ui-5.35.0/LICENSE", "surveys/definitions/women.yaml", "surveys/data/indicators.csv",
-    "surveys/definitions/indicators/women.yaml",
+    "server/static/swagger-ui-5.35.0/LICENSE", "server/static/field/engine.js", "surveys/definitions/women.yaml",
+    "surveys/data/indicators.csv", "surveys/definitions/indicators/women.yaml",
     "server/data/county/units.csv", "server/data/county/population.csv", "server/migrations/env.py", "server/migrations/versions/0001_initial_schema.py",
 ]
 WHERE = ("import json, sys, server, surveys, analysis, server.render as r; print(json.dumps({"

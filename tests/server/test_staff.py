@@ -163,7 +163,7 @@ def test_every_staff_post_without_its_csrf_token_is_403_and_changes_nothing(app:
              "response_erase": "/console/responses/women/00000000-0000-4000-8000-000000000000/erase",
              "survey_publish": "/console/surveys/publish", "survey_open": "/console/surveys/women/open",
              "survey_close": "/console/surveys/women/close", "survey_settings": "/console/surveys/women/settings",
-             "wave_create": "/console/waves", "wave_sample": "/console/waves/1/sample",
+             "wave_create": "/console/waves", "wave_sample": "/console/waves/1/sample", "wave_given": "/console/waves/1/given",
              "wave_advance": "/console/waves/1/advance", "case_assign": "/console/cases/1/assign",
              "case_replace": "/console/cases/1/replace", "review_post": "/console/reviews/1"}
     fieldwork = {"listing_upload": "/console/waves/1/villages/149901001001/listing", "case_visit": "/console/cases/1/visits",

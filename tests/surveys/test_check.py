@@ -45,6 +45,8 @@ INLINE = {
     "{name: q20, kind: integer, label: 甲, required: maybe}": DefErr.BAD_VALUE,
     "{name: q20, kind: integer}": DefErr.MISSING_KEY,
     "{name: q20, kind: date, label: 甲, min: yesterday}": DefErr.BAD_DATE_BOUND,
+    "{name: q20, kind: date, label: 甲, min: 20240101}": DefErr.BAD_DATE_BOUND,  # YYYY-MM-DD only
+    "{name: q20, kind: date, label: 甲, max: \"2024-W01-1\"}": DefErr.BAD_DATE_BOUND,
     "{name: q20, kind: integer, label: 甲, max: lots}": DefErr.BOUND_NOT_NUMBER,
     "{name: q20, kind: multiple, label: 甲, choices: yes_no, max_choices: 3}": DefErr.COUNT_ABOVE_CHOICES,
     "{name: q20, kind: multiple, label: 甲, choices: yes_no, min_choices: 2, max_choices: 1}":
