@@ -1,4 +1,4 @@
-"""The catalogue of analysis problems: every bad input `cunsheng estimate` and `cunsheng weights` report.
+"""The catalogue of analysis problems: every bad input `cunsheng estimate`, `weights`, `evaluate`, … report.
 
 `E` is a `surveys.problem.Catalogue`: each entry has a stable code (tests and clients branch on it),
 the exit status 2, a Chinese template that names the column, row or key at fault and says what to
@@ -114,6 +114,14 @@ class E(Catalogue):
     CI_NOT_BINARY = ("estimate.ci_method_not_binary", 2, "--ci-method {method} 只适用于比例（prop 或 0/1 变量的 mean）；`{column}` 不是 0/1 变量（--stat {stat}），请用 wald", "--ci-method {method} applies only to proportions (prop, or mean of a 0/1 variable); `{column}` is not a 0/1 variable (stat {stat}), use wald")
     CI_FOR_QUANTILE = ("estimate.ci_method_quantile", 2, "--ci-method {method} 只适用于比例；分位数的区间总是 Woodruff 区间，请删去 --ci-method", "--ci-method {method} applies only to proportions; quantiles always take Woodruff's interval, remove --ci-method")
     NEEDS_NUMERIC = ("estimate.not_numeric_stat", 2, "--stat {stat} 需要数值列，`{column}` 是分类变量（第 {row} 行是 {value}）", "--stat {stat} needs a numeric column but `{column}` is categorical (row {row} has {value})")
+
+    # indicators against targets (analysis.evaluation, cunsheng evaluate)
+    EVAL_DEFINITION = ("evaluate.definition", 2, "指标文件 {path} 有 {count} 个问题，第一个：{first}；运行 `cunsheng check {path}` 查看全部", "the indicator file {path} has {count} problem(s), the first: {first}; run `cunsheng check {path}` to see them all")
+    EVAL_COLUMN = ("evaluate.column_missing", 2, "指标 {code} 的 {field} 读取列 `{column}`，数据中没有这一列{hint_zh}", "indicator {code}: {field} reads column `{column}`, which is not in the data{hint_en}")
+    EVAL_EMPTY = ("evaluate.empty_population", 2, "指标 {code} 的总体在数据中没有一个有值的回答者；请检查 population 条件、value 列或数据", "indicator {code}: no respondent of its population has a value in the data; check the population condition, the value column or the data")
+    EVAL_INDICATOR = ("evaluate.indicator", 2, "指标 {code}：[{inner}] {message}", "indicator {code}: [{inner}] {message_en}")
+    EVAL_BASELINE = ("evaluate.baseline", 2, "基线文件 {path} 不是 cunsheng evaluate --json 的输出：{problem_zh}", "the baseline {path} is not the output of cunsheng evaluate --json: {problem_en}")
+    EVAL_BASELINE_YEAR = ("evaluate.baseline_year", 2, "基线文件 {path} 的年份 {baseline} 不早于本轮的 --year {year}；请给出更早一轮的结果，或改正 --year", "the baseline {path} is of year {baseline}, not before this wave's --year {year}; give an earlier wave or correct --year")
 
     # regression (library)
     GLM_FAMILY = ("regression.family", 2, "family 只能是 {allowed} 之一，不能是 {value}", "family must be one of {allowed}, not {value}")

@@ -19,8 +19,10 @@ WEB = {"server", "fastapi", "sqlmodel", "starlette", "sqlalchemy", "uvicorn", "j
 ALLOWED = {
     "server": ("server", "surveys", "analysis"),
     "surveys": ("surveys",),
-    # analysis reads the compiled questionnaire and its skip logic (analysis.quality), never compiles one
-    "analysis": ("analysis", "surveys.problem", "surveys.model", "surveys.answers"),
+    # analysis reads the compiled questionnaire and its skip logic (analysis.quality), and compiled
+    # indicator definitions with their reading of a data row (analysis.evaluation); it never compiles one
+    "analysis": ("analysis", "surveys.problem", "surveys.model", "surveys.answers", "surveys.indicator_defs.model",
+                 "surveys.indicator_defs.reading"),
 }
 # folders outside server/ that may use a template engine from WEB: the report pack renders a printable
 # HTML page from a template file (it serves nothing and touches no database)
