@@ -148,6 +148,121 @@ class QuestionnaireOut(BaseModel):
     versions: list[VersionOut]
 
 
+class StaffRefOut(BaseModel):
+    username: str
+    display_name: str = Field(description="显示名称：单位和角色，例如“城关店上社区儿童主任”")
+    role: str = Field(description="collector（儿童主任）或 supervisor（督导员）")
+
+
+class DeviceOut(BaseModel):
+    """A field device's new token: shown this once; the device sends it as `Authorization: Bearer …`."""
+
+    token: str = Field(examples=["csk_…"])
+    device_id: int = Field(description="令牌编号：在账号页面撤销")
+    staff: StaffRefOut
+
+
+class CollectorOut(BaseModel):
+    username: str
+    display_name: str
+
+
+class WaveRefOut(BaseModel):
+    id: int
+    name: str
+    status: str = Field(description="planning、fieldwork 或 closed")
+
+
+class VillageRefOut(BaseModel):
+    code: str
+    name: str
+
+
+class VisitOut(BaseModel):
+    id: int
+    at: datetime
+    result: str = Field(description="visit_results 中的代码")
+
+
+class KishOut(BaseModel):
+    """The case's Kish selection table and the line it gives for 1…6 eligible members."""
+
+    table: str = Field(examples=["C"])
+    lines: list[int] = Field(description="lines[n-1]：合格成员 n 人时受访者的序号；6 人及以上用 lines[5]")
+
+
+class CommentOut(BaseModel):
+    question: str
+    text: str
+
+
+class CaseReviewOut(BaseModel):
+    status: str = Field(description="not_reviewed、township_approved、approved、rejected 或 returned（退回修改）")
+    reason: str
+    comments: list[CommentOut]
+
+
+class CaseResponseOut(BaseModel):
+    instance_id: str = Field(description="最新一版答卷的实例编号（修改后的答卷有新的编号）")
+    status: str = Field(description="complete 或 ended")
+
+
+class FieldCaseOut(BaseModel):
+    """A case as the field app shows and works it (docs/field_api.md)."""
+
+    id: int
+    instance_id: str = Field(description="提交这一户问卷时使用的实例编号")
+    wave: WaveRefOut
+    village: VillageRefOut
+    number: int = Field(description="住户清单编号")
+    locator: str = Field(description="门牌号、组（不含姓名和电话）")
+    survey: str
+    version: int | None = Field(description="问卷的当前版本")
+    status: str = Field(description="open 或 closed")
+    disposition: str | None
+    eligible: int | None
+    line: int | None
+    respondent_rule: str = Field(description="kish 或 birthday")
+    kish: KishOut | None
+    visits: list[VisitOut]
+    reserve: bool
+    replaces: int | None
+    practice: bool = Field(description="练习个案：不计入任何结果")
+    review: CaseReviewOut | None
+    response: CaseResponseOut | None
+
+
+class DispositionOut(BaseModel):
+    code: str
+    label: str
+    needs_response: bool = Field(description="以此结案前须先提交这一户的问卷（1.1、1.2）")
+    closes: bool
+
+
+class BundleOut(BaseModel):
+    """Everything a collector's device needs to work offline."""
+
+    collector: CollectorOut
+    cases: list[FieldCaseOut]
+    questionnaires: dict[str, DefinitionOut] = Field(description="问卷名 -> 与 GET /api/v1/surveys/{survey} 相同的定义")
+    visit_results: dict[str, str]
+    dispositions: list[DispositionOut]
+    server_time: datetime
+
+
+class SyncResultOut(BaseModel):
+    """What became of one update: 201 applied, 200 a resend of an applied one, 409 or 422 refused."""
+
+    id: str
+    status: int = Field(examples=[201])
+    problem: ProblemOut | None
+
+
+class SyncOut(BaseModel):
+    results: list[SyncResultOut] = Field(description="与提交的记录一一对应，顺序相同")
+    cases: list[FieldCaseOut] = Field(description="这次涉及的本人个案的最新状态")
+
+
 RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
 
 
@@ -159,6 +274,25 @@ def problems(*entries: Catalogue) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ProblemOut, "description": "问题 {code, message, details}，code 为 " + "、".join(names),
                      **({"headers": RETRY_AFTER} if status == 429 else {})}
             for status, names in codes.items()}
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An operation's `openapi_extra` naming `model` as its JSON request body (the route reads the raw
+    body itself, server/jsonbody.py). Nested models are written in place: the document has no `$defs`
+    for their references to point at, and a discriminator's mapping would name them."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return inline(defs[node["$ref"].rsplit("/", 1)[1]])
+        return {key: inline(value) for key, value in node.items() if key != "discriminator"}
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
 def with_published_names(app: FastAPI) -> None:

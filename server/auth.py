@@ -54,7 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 PUBLIC_ROUTES = frozenset({
     "openapi", "static", "home", "favicon", "leave", "intro", "intro_village", "start", "done", "show_page",
     "post_page", "refresh_page", "resume_form", "resume", "list_surveys", "get_definition", "post_response",
-    "get_response_status", "api_docs", "healthz", "login_form", "login",
+    "get_response_status", "api_docs", "healthz", "login_form", "login", "field_device_register",
 })
 
 
@@ -67,6 +67,7 @@ class Caller:
     grants: tuple[tuple[str, str], ...]
     via: str
     secret: str  # the session token (for the CSRF token) or "" for a bearer token
+    token_id: int | None = None  # the bearer token's row (a device), None for a session
 
     def may(self, verb: str, unit: str | None = None) -> bool:
         """Whether some grant allows `verb` (on `unit`'s subtree, when given)."""
@@ -93,12 +94,12 @@ def now(request: Request) -> datetime:
     return datetime.fromtimestamp(request.app.state.clock(), UTC)
 
 
-def caller_of(session: Session, staff_id: int, via: str, secret: str) -> Caller | None:
+def caller_of(session: Session, staff_id: int, via: str, secret: str, token_id: int | None = None) -> Caller | None:
     account = staff.get_staff(session, staff_id)
     if account is None or not account.active:
         return None
     grants = tuple((g.role, g.unit_code) for g in staff.grants_of(session, staff_id))
-    return Caller(staff_id, account.username, grants, via, secret)
+    return Caller(staff_id, account.username, grants, via, secret, token_id)
 
 
 def find_caller(request: Request, session: SessionDep) -> Caller | None:
@@ -106,7 +107,7 @@ def find_caller(request: Request, session: SessionDep) -> Caller | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         row = tokens.live_token(session, header[7:].strip())
-        caller = caller_of(session, row.staff_id, "token", "") if row is not None else None
+        caller = caller_of(session, row.staff_id, "token", "", row.id) if row is not None else None
         if caller is None:
             raise Problem(S.TOKEN_INVALID)
         return caller

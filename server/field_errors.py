@@ -1,4 +1,5 @@
-"""The fieldwork catalogue of problems (waves, samples, listings, cases, reviews): the project's one problem type."""
+"""The fieldwork catalogue of problems (waves, samples, listings, cases, reviews, the field app's sync):
+the project's one problem type."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class F(Catalogue):
     DISPOSITION_UNKNOWN = ("case.disposition_unknown", 422, "结案代码“{code}”不在 AAPOR 代码表中，请从列表中选择。")
     DISPOSITION_NEEDS_RESPONSE = ("case.needs_response", 409, "结案为“{label}”需要先提交这一户的问卷。")
     RESPONDENT_FIRST = ("case.respondent_first", 409, "请先登记合格成员人数并按规则选出受访者，再开始访问。")
+    RESPONDENT_MISSING = ("case.respondent_missing", 409, "结案为“{label}”需要先登记合格成员人数并按规则选出受访者。")
     ALREADY_INTERVIEWED = ("case.already_interviewed", 409, "这一户的问卷已经提交，不能再次访问。")
     NO_RESERVE = ("case.no_reserve", 409, "{village}的备用户已经用完，无法替换。")
     NOT_REPLACEABLE = ("case.not_replaceable", 409, "只有以无应答（拒访、未接触、其他）结案的个案才能用备用户替换。")
@@ -34,3 +36,6 @@ class F(Catalogue):
     REVIEW_LEVEL = ("review.level", 409, "这份答卷现在是“{status}”，{why}")
     NOT_RETURNED = ("case.not_returned", 409, "只有被审核退回的答卷才能修改；修改会另存为新版本，原答卷保留。")
     NO_PRACTICE_WAVE = ("case.no_practice_wave", 409, "您所在的村没有正在实地调查的轮次，无法创建练习个案。")
+    CASE_NOT_ASSIGNED = ("case.not_assigned", 409, "个案 {case} 没有分配给您（可能已改派给其他儿童主任），这条记录没有保存，已留给督导员查看。")
+    CASE_MISMATCH = ("case.interview_mismatch", 422, "这份问卷的{field}“{value}”与个案不符（个案为“{expected}”），没有保存。")
+    UPDATE_CONFLICT = ("sync.update_conflict", 409, "记录编号 {id} 已经提交过内容不同的记录。同一条记录重发时内容必须相同；新的记录请使用新的编号。")

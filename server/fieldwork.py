@@ -252,14 +252,30 @@ def require_open(case: Case) -> None:
         raise Problem(F.CASE_CLOSED, disposition=f"{case.disposition} {DISPOSITIONS_ZH.get(case.disposition or '', '')}")
 
 
+def log_visit(session: Session, case: Case, result: str, staff_id: int | None, at: datetime) -> None:
+    """Record a visit to an open case with one of the visit results."""
+    require_open(case)
+    if result not in cases.VISIT_RESULTS:
+        raise Problem(F.CASE_INPUT, field="本次结果", why="请从列表中选择")
+    cases.log_visit(session, case, result, staff_id, at)
+
+
 def choose_respondent(session: Session, wave: Wave, case: Case, eligible_text: str, line_text: str) -> None:
-    """Record the eligible-member count and the respondent the wave's rule selects (Kish: the case's
-    table; next birthday: the line the collector found); 0 eligible leaves the case for 4.70."""
+    """The console form's respondent selection: the typed counts, then `record_respondent`."""
     require_open(case)
     try:
         eligible = int(eligible_text)
     except ValueError:
         raise Problem(F.CASE_INPUT, field="合格成员人数", why="应为 0 或正整数") from None
+    line = int(line_text) if line_text.strip().isdigit() else None
+    record_respondent(session, wave, case, eligible, line)
+
+
+def record_respondent(session: Session, wave: Wave, case: Case, eligible: int, line: int | None) -> None:
+    """Record the eligible-member count and the respondent the wave's rule selects (Kish: the case's
+    table, and a line given must be the table's; next birthday: the line the collector found);
+    0 eligible leaves the case for 4.70."""
+    require_open(case)
     if not 0 <= eligible <= 30:
         raise Problem(F.CASE_INPUT, field="合格成员人数", why="应在 0 到 30 之间")
     if eligible == 0:
@@ -267,12 +283,13 @@ def choose_respondent(session: Session, wave: Wave, case: Case, eligible_text: s
         return
     if wave.rule == "kish":
         table = respondent.kish_table_for(case.id or 0)
-        cases.set_respondent(session, case, eligible, respondent.kish_line(table, eligible), table)
+        chosen = respondent.kish_line(table, eligible)
+        if line is not None and line != chosen:
+            raise Problem(F.CASE_INPUT, field="受访者序号", why=f"按本户的 Kish 选择表 {table} 应为第 {chosen} 位")
+        cases.set_respondent(session, case, eligible, chosen, table)
         return
-    try:
-        line = int(line_text)
-    except ValueError:
-        raise Problem(F.CASE_INPUT, field="受访者序号", why="请填写下一个过生日的合格成员的序号") from None
+    if line is None:
+        raise Problem(F.CASE_INPUT, field="受访者序号", why="请填写下一个过生日的合格成员的序号")
     if not 1 <= line <= eligible:
         raise Problem(F.CASE_INPUT, field="受访者序号", why=f"应在 1 到 {eligible} 之间")
     cases.set_respondent(session, case, eligible, line, None)
@@ -287,6 +304,8 @@ def close_case(session: Session, case: Case, code: str, has_response: bool, at: 
         raise Problem(F.DISPOSITION_UNKNOWN, code=code[:12])
     if category in ("I", "P") and not has_response:
         raise Problem(F.DISPOSITION_NEEDS_RESPONSE, label=DISPOSITIONS_ZH[code])
+    if category in ("I", "P") and not case.eligible:  # a device's interview may arrive before its respondent
+        raise Problem(F.RESPONDENT_MISSING, label=DISPOSITIONS_ZH[code])
     cases.close(session, case, code, at)
     return category
 

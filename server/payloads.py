@@ -7,10 +7,10 @@ turn into `request.invalid` from the catalogue. Must not run queries or know abo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 from pydantic_core import PydanticCustomError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -40,3 +40,67 @@ class ResponseIn(BaseModel):
         if self.started_at and self.completed_at and self.started_at > self.completed_at:
             raise PydanticCustomError("cunsheng.time_order", "completed_at 不能早于 started_at", {})
         return self
+
+
+EXAMPLE_UPDATE_ID = "3e5f9a4c-1b2d-4e6f-9a8b-7c6d5e4f3a2b"
+CaseId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1, examples=[1], description="个案编号（下载包中的 id）")]
+
+
+class DeviceIn(BaseModel):
+    """A collector's sign-in from the field app: the console account and a label for the device."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: StrictStr = Field(max_length=200, examples=["zhuren"])
+    password: StrictStr = Field(max_length=200, examples=["correct-horse-battery"])
+    label: StrictStr = Field(default="", max_length=100, examples=["红米平板"], description="设备名称，显示在账号的令牌列表中")
+
+
+class _Update(BaseModel):
+    """What every case update carries: its own id (made on the device) and the case."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: UUID = Field(examples=[EXAMPLE_UPDATE_ID], description="这条记录的编号（设备生成的 UUID），重发时不变")
+    case: CaseId
+
+    def canonical(self) -> dict[str, Any]:
+        """The update as JSON data, times in UTC: the same update always gives the same data."""
+        data = self.model_dump(mode="json")
+        for name, value in self:
+            if isinstance(value, datetime):
+                data[name] = value.astimezone(UTC).isoformat()
+        return data
+
+
+class VisitUpdate(_Update):
+    """A visit to the household and its result."""
+
+    type: Literal["visit"]
+    at: AwareDatetime = Field(examples=["2026-05-01T09:30:00+08:00"])
+    result: StrictStr = Field(max_length=32, examples=["no_contact"], description="visit_results 中的代码")
+
+
+class RespondentUpdate(_Update):
+    """The eligible members counted at the door and the selected respondent's line."""
+
+    type: Literal["respondent"]
+    eligible: StrictInt = Field(examples=[2], description="合格成员人数（0 表示没有合格成员）")
+    line: StrictInt | None = Field(default=None, examples=[1],
+                                   description="受访者序号：下一个过生日规则必填；Kish 规则可省略，给出时须与选择表一致")
+
+
+class CloseUpdate(_Update):
+    """Closing the case with a final AAPOR disposition."""
+
+    type: Literal["close"]
+    at: AwareDatetime = Field(examples=["2026-05-01T10:05:00+08:00"])
+    disposition: StrictStr = Field(max_length=12, examples=["2.22"], description="dispositions 中的 AAPOR 代码")
+
+
+Update = Annotated[VisitUpdate | RespondentUpdate | CloseUpdate, Field(discriminator="type")]
+
+
+class SyncIn(BaseModel):
+    """A device's case updates, applied in the order given, each on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    updates: list[Update] = Field(max_length=500)

@@ -1,4 +1,5 @@
-"""Signing in and out, and changing a password: lockout, slowdown and the audit trail.
+"""Signing in and out (the console, and a field device getting its token), and changing a password:
+lockout, slowdown and the audit trail.
 
 Failures are counted per account × client address (after `LOCK_AFTER` the pair is locked for
 `LOCK_MINUTES`) and per account from anywhere (after `SLOW_AFTER`, each further attempt must wait
@@ -10,14 +11,15 @@ little but never lock her out. Every attempt is audited (the password never is).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from fastapi import Request
 from sqlmodel import Session
 
-from server.auth import Caller, now
+from server.auth import Caller, caller_of, now
 from server.errors import P
 from server.staff_errors import S
-from server.store import audit, logins, sessions, staff
+from server.store import audit, logins, sessions, staff, tokens
 from surveys.problem import Problem
 
 LOCK_AFTER, LOCK_MINUTES = 5, 15
@@ -48,8 +50,9 @@ def _gate(request: Request, session: Session, username: str) -> None:
             raise Problem(P.RATE_LIMITED, details={"retry_after": seconds}, seconds=seconds)
 
 
-def sign_in(request: Request, session: Session, username: str, password: str) -> str:
-    """A new session token for the right password; else LOGIN_FAILED (or locked / too soon)."""
+def _checked(request: Request, session: Session, username: str, password: str) -> staff.Staff:
+    """The account whose password this is, under the lockout and slowdown; a failure is counted,
+    audited and committed, then LOGIN_FAILED (or locked / too soon)."""
     username = username.strip().lower()
     _gate(request, session, username)
     account = staff.authenticate(session, username, password)
@@ -64,12 +67,37 @@ def sign_in(request: Request, session: Session, username: str, password: str) ->
         raise Problem(S.LOGIN_FAILED)
     logins.clear(session, pair)
     logins.clear(session, acct)
+    return account
+
+
+def sign_in(request: Request, session: Session, username: str, password: str) -> str:
+    """A new session token for the right password; else LOGIN_FAILED (or locked / too soon)."""
+    account = _checked(request, session, username, password)
+    assert account.id is not None
     token = sessions.open_session(session, account.id, now(request))
     grants = staff.grants_of(session, account.id)
     audit.record(session, account.username, account.id, "login", "staff", account.username,
                  grants[0].unit_code if grants else None, address=address(request))
     session.commit()
     return token
+
+
+def register_device(request: Request, session: Session, username: str, password: str,
+                    label: str) -> tuple[Caller, tokens.ApiToken, str]:
+    """A field device's sign-in: the console's password check (same lockout and slowdown), an account
+    that works cases (else FORBIDDEN), and a new device token for it, audited; returns the account as
+    a caller, the token's row and its text (shown this once)."""
+    account = _checked(request, session, username, password)
+    assert account.id is not None
+    caller = caller_of(session, account.id, "token", "")
+    if caller is None or not caller.may("cases.work"):
+        session.commit()  # the failures just cleared stay cleared: the password was right
+        raise Problem(S.FORBIDDEN)
+    row, token = tokens.issue(session, account.id, label.strip() or "离线采集设备", now(request))
+    audit.record(session, account.username, account.id, "device.register", "api_token", row.id, caller.home,
+                 {"label": row.label}, address(request))
+    session.commit()
+    return replace(caller, token_id=row.id), row, token
 
 
 def sign_out(request: Request, session: Session, caller: Caller) -> None:

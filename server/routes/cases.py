@@ -16,14 +16,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from server import fieldwork, signin
+from server import fieldsync, fieldwork, signin
 from server.auth import Caller, csrf_token, need, now
 from server.deps import CatalogDep, SessionDep, set_draft_cookie
 from server.field_errors import F
 from server.render import render
 from server.security import check_same_origin
 from server.staff_errors import S
-from server.store import audit, cases, drafts, listings, responses, reviews, staff, units, waves
+from server.store import audit, cases, drafts, listings, responses, reviews, staff, units, updates, waves
 from server.store.cases import Case
 from surveys import flow
 from surveys.problem import Problem
@@ -75,14 +75,16 @@ def _case_page(request: Request, session: SessionDep, catalog: CatalogDep, calle
     stored = responses.latest_versions(session, responses.by_instances(session, [case.instance_id])).get(case.instance_id)
     review = reviews.latest(session, [stored.id or 0]).get(stored.id or 0) if stored else None
     pub = catalog.current.get(case.survey)
+    refused = updates.rejected_on(session, case.id or 0)  # a device's updates the server did not apply
+    senders = {u.staff_id for u in refused} | ({case.collector_id} if case.collector_id else set())
     context = {"caller": caller, "csrf": csrf_token(request, caller), "case": case, "wave": wave, "problem": problem,
                "locator": listings.locators(session, case.wave_id, case.village).get(case.number, ""),
                "village": units.get_unit(session, case.village), "visits": cases.visits_of(session, case.id or 0),
                "results": cases.VISIT_RESULTS, "dispositions": fieldwork.DISPOSITIONS_ZH, "stored": stored,
                "review": review, "review_status": reviews.STATUS[reviews.status_of(review)],
                "survey_title": pub.survey.title if pub else case.survey, "rule": waves.RULES[wave.rule],
-               "assign": caller.may("cases.assign", case.village),
-               "who": staff.usernames(session, {case.collector_id} if case.collector_id else set())}
+               "assign": caller.may("cases.assign", case.village), "refused": refused, "kinds": fieldsync.KINDS,
+               "who": staff.usernames(session, senders)}
     return render(request, "console/case.html", context, status_code=problem.status if problem else 200)
 
 
@@ -114,10 +116,7 @@ def case_visit(request: Request, caller: WorkDep, session: SessionDep, catalog: 
     found = case_for(session, caller, "cases.work", case)
 
     def act() -> None:
-        fieldwork.require_open(found)
-        if result not in cases.VISIT_RESULTS:
-            raise Problem(F.CASE_INPUT, field="本次结果", why="请从列表中选择")
-        cases.log_visit(session, found, result, caller.staff_id, now(request))
+        fieldwork.log_visit(session, found, result, caller.staff_id, now(request))
     return _write(request, session, catalog, caller, found, "case.visit", act, {"result": result})
 
 

@@ -8,29 +8,27 @@ question with its code and message, checked by the same compiled questionnaire a
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
-from server import ratelimit
-from server.apidoc import ResponseOut, problems
+from server import fieldsync, ratelimit
+from server.apidoc import ResponseOut, json_body, problems
 from server.auth import BearerDep
 from server.deps import BodyDep, CatalogDep, OpenSurveyDep, SessionDep, SurveyDep
-from server.errors import P, invalid_request
+from server.errors import P
+from server.field_errors import F
+from server.jsonbody import read_json
 from server.payloads import EXAMPLE_INSTANCE_ID, ResponseIn
 from server.staff_errors import S
 from server.store import cases, responses
 from server.store.responses import Stored
 from surveys.answers import check_response
-from surveys.payload import unstorable
 from surveys.problem import Problem
 
 router = APIRouter(prefix="/api/v1")
-MAX_DEPTH = 16  # an answer is a scalar or a list: anything deeper is not a response
 InstanceId = Annotated[UUID, Path(examples=[EXAMPLE_INSTANCE_ID])]
 
 
@@ -39,33 +37,9 @@ def _response_json(row: Stored, number: int) -> dict[str, Any]:
             "village": row.village, "outcome": row.outcome, "received_at": row.received_at.isoformat()}
 
 
-def _read_payload(request: Request, raw: bytes) -> ResponseIn:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise Problem(P.NOT_JSON_MEDIA)  # a cross-site form or text/plain post never gets this far
-    try:
-        body = json.loads(raw)
-    except RecursionError:
-        raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path="body") from None
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(P.BODY_NOT_JSON) from None
-    if not isinstance(body, dict):
-        raise Problem(P.BODY_NOT_OBJECT)
-    bad = unstorable(body, MAX_DEPTH)
-    if bad is not None:
-        reason, path = bad
-        if reason == "depth":
-            raise Problem(P.BODY_TOO_DEEP, depth=MAX_DEPTH, path=path)
-        raise Problem(P.BAD_NUMBER if reason == "number" else P.BAD_TEXT, path=path)
-    try:
-        return ResponseIn.model_validate(body)
-    except ValidationError as exc:
-        raise invalid_request(exc.errors()) from None
-
-
 _LOCATION = {"Location": {"description": "查询这份答卷是否收到的地址", "schema": {"type": "string"}}}
 _POST_DOC: dict[str, Any] = {
-    "openapi_extra": {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": ResponseIn.model_json_schema()}}}},
+    "openapi_extra": json_body(ResponseIn),
     "response_model": ResponseOut,
     "responses": {
         201: {"description": "新答卷已保存", "headers": _LOCATION},
@@ -73,7 +47,7 @@ _POST_DOC: dict[str, Any] = {
         **problems(P.SURVEY_NOT_FOUND, P.INSTANCE_CONFLICT, P.BODY_TOO_LARGE, P.NOT_JSON_MEDIA, P.REQUEST_INVALID,
                    P.BODY_NOT_JSON, P.BODY_NOT_OBJECT, P.BODY_TOO_DEEP, P.BAD_TEXT, P.BAD_NUMBER,
                    P.VERSION_NOT_FOUND, P.VILLAGE_UNKNOWN, P.ANSWERS_INVALID, P.RATE_LIMITED, S.TOKEN_INVALID, S.FORBIDDEN,
-                   P.SURVEY_CLOSED),
+                   P.SURVEY_CLOSED, F.CASE_CLOSED, F.WAVE_CLOSED, F.WAVE_STATUS, F.CASE_MISMATCH),
     },
 }
 
@@ -82,10 +56,11 @@ _POST_DOC: dict[str, Any] = {
 def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: CatalogDep,
                   pub: OpenSurveyDep, caller: BearerDep) -> JSONResponse:
     """Anonymous posts are limited per client address; a device's token is not (a whole village's
-    interviews arrive at once when it gets signal) but may only submit for villages in its subtree."""
+    interviews arrive at once when it gets signal) but may only submit for villages in its subtree.
+    A device's interview of a case (the case's instance id) follows the case's rules."""
     if caller is None:
         ratelimit.count(request, session, "ingest")
-    payload = _read_payload(request, raw)
+    payload = read_json(request, raw, ResponseIn)
     if caller is not None and not caller.may("responses.submit", payload.village):
         raise Problem(S.FORBIDDEN)
     version = catalog.versions.get((pub.survey.name, payload.version))
@@ -93,26 +68,21 @@ def post_response(request: Request, raw: BodyDep, session: SessionDep, catalog: 
         raise Problem(P.VERSION_NOT_FOUND, survey=pub.survey.name, version=payload.version)
     if not request.app.state.villages.known(session, payload.village):
         raise Problem(P.VILLAGE_UNKNOWN, village=payload.village)
-    outcome, errors = check_response(version.survey, payload.answers)
     instance_id = str(payload.instance_id)
+    case = cases.case_of_instance(session, instance_id) if caller is not None else None  # anonymous: one INSERT
+    if case is not None and responses.find_response(session, pub.survey.name, instance_id) is None:
+        fieldsync.check_interview(session, case, caller, pub.survey.name, payload.village)  # a resend: judged below
+    outcome, errors = check_response(version.survey, payload.answers)
     if errors and responses.find_response(session, pub.survey.name, instance_id) is None:
         raise Problem(P.ANSWERS_INVALID, details={v: e.as_dict() for v, e in errors.items()}, count=len(errors))
+    channel = "api" if case is None else responses.PRACTICE if case.practice else "case"
     new = responses.prepare(pub.survey.name, version.version_id, version.number, instance_id, payload.village,
-                            payload.answers, outcome, _channel(session, caller, instance_id), payload.started_at,
-                            payload.completed_at,
+                            payload.answers, outcome, channel, payload.started_at, payload.completed_at,
                             (caller.staff_id, caller.username) if caller else None)
     row, created = responses.save_response(session, new)
     location = request.app.url_path_for("get_response_status", survey=pub.survey.name, instance_id=row.instance_id)
     return JSONResponse(_response_json(row, payload.version), status_code=201 if created else 200,
                         headers={"Location": location})
-
-
-def _channel(session: SessionDep, caller: Any, instance_id: str) -> str:
-    """`api`, or `practice` for a device's interview of a training case (never counted or exported)."""
-    if caller is None:
-        return "api"
-    case = cases.case_of_instance(session, instance_id)
-    return responses.PRACTICE if case is not None and case.practice else "api"
 
 
 @router.get("/surveys/{survey}/responses/{instance_id}", name="get_response_status", response_model=ResponseOut,

@@ -33,7 +33,8 @@ router = APIRouter()
 Reader = Annotated[Caller, Depends(need("results.read"))]
 UnitQ = Annotated[str, Query(max_length=40, description="12 位单位代码；默认为本人权限范围的最上级单位")]
 VarQ = Annotated[str, Query(max_length=80, description="问题（变量）名；默认为第一个可分析的问题")]
-WaveQ = Annotated[int | None, Query(description="抽样调查轮次的编号：按其抽样设计和权数估计；默认为自填答卷的事后加权")]
+WaveQ = Annotated[int | None, Query(ge=1, le=2**31 - 1,  # a database integer: a larger one is no wave
+                                    description="抽样调查轮次的编号：按其抽样设计和权数估计；默认为自填答卷的事后加权")]
 
 
 def _unit(session: Any, caller: Caller, code: str) -> Unit:

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from server.store import known_id, utcnow
+from server.store.waves import Wave
 from server.unitcodes import prefix
 
 OPEN, CLOSED = "open", "closed"
@@ -75,6 +76,13 @@ def get_case(session: Session, case_id: int) -> Case | None:
     return session.get(Case, case_id) if known_id(case_id) else None
 
 
+def lock_case(session: Session, case_id: int) -> Case | None:
+    """The case read afresh and locked for this transaction (PostgreSQL `FOR UPDATE`): a device's sync
+    and a supervisor's write on the same case take turns."""
+    query = select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
+
+
 def case_of_instance(session: Session, instance_id: str) -> Case | None:
     return session.exec(select(Case).where(Case.instance_id == instance_id)).first()
 
@@ -100,6 +108,15 @@ def assigned_to(session: Session, collector: int) -> list[Case]:
     return list(session.exec(query.order_by(col(Case.status).desc(), Case.wave_id, Case.village, Case.number)))
 
 
+def worked_in_fieldwork(session: Session, collector: int) -> list[Case]:
+    """A collector's released cases (practice ones too) of the waves in fieldwork, in wave, village and
+    listing order."""
+    query = (select(Case).join(Wave, col(Wave.id) == col(Case.wave_id))
+             .where(Case.collector_id == collector, Case.released == True, Wave.status == "fieldwork")  # noqa: E712
+             .order_by(Case.wave_id, Case.village, Case.number, Case.survey, Case.id))
+    return list(session.exec(query))
+
+
 def assign(session: Session, cases: list[Case], collector: int) -> None:
     for case in cases:
         case.collector_id = collector
@@ -115,6 +132,16 @@ def log_visit(session: Session, case: Case, result: str, staff_id: int | None, a
 
 def visits_of(session: Session, case_id: int) -> list[Visit]:
     return list(session.exec(select(Visit).where(Visit.case_id == case_id).order_by(Visit.at, Visit.id)))
+
+
+def visits_of_cases(session: Session, case_ids: list[int]) -> dict[int, list[Visit]]:
+    """The visits of these cases, by case, each case's in time order."""
+    out: dict[int, list[Visit]] = {i: [] for i in case_ids}
+    for start in range(0, len(case_ids), 500):
+        query = select(Visit).where(col(Visit.case_id).in_(case_ids[start:start + 500])).order_by(Visit.at, Visit.id)
+        for visit in session.exec(query):
+            out[visit.case_id].append(visit)
+    return out
 
 
 def visit_counts(session: Session, wave_id: int) -> dict[int, int]:

@@ -147,3 +147,54 @@ def seed_case(session: Session, wave: waves.Wave, village: str, **fields: Any) -
     row = {"wave_id": wave.id or 0, "village": village, "survey": "women", "number": number, "p_village": 0.5,
            "p_household": 0.1, "instance_id": str(uuid.uuid4()), **fields}
     return cases.add_cases(session, [row])[0]
+
+
+# The field app's API (docs/field_api.md), as a device calls it.
+FIELD = "/api/v1/field"
+
+
+def device_sign_in(client: Any, username: str, password: str = "", label: str = "平板") -> Any:
+    """POST /api/v1/field/devices (the account's password by default)."""
+    from tests.server.staffkit import PASSWORD
+
+    return client.post(f"{FIELD}/devices", json={"username": username, "password": password or PASSWORD,
+                                                 "label": label})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def device_token(client: Any, username: str) -> str:
+    r = device_sign_in(client, username)
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+def sync(client: Any, token: str, updates: list[dict[str, Any]]) -> Any:
+    return client.post(f"{FIELD}/sync", json={"updates": updates}, headers=bearer(token))
+
+
+def update(case: Any, kind: str, **fields: Any) -> dict[str, Any]:
+    """One case update with a fresh id: `visit` (result, at), `respondent` (eligible, line), `close` (disposition, at)."""
+    import uuid
+
+    defaults: dict[str, Any] = {"visit": {"at": "2026-05-01T09:00:00+08:00", "result": "interviewed"},
+                                "respondent": {"eligible": 1, "line": None},
+                                "close": {"at": "2026-05-01T10:00:00+08:00", "disposition": "1.1"}}[kind]
+    return {"id": str(uuid.uuid4()), "case": case.id, "type": kind, **defaults, **fields}
+
+
+def interview_body(app: Any, case: Any, **answers: Any) -> dict[str, Any]:
+    """A whole valid interview of the case, under the case's instance id."""
+    from tests.server.robot import complete_answers
+
+    pub = app.state.catalog.current[case.survey]
+    return {"instance_id": case.instance_id, "version": pub.number, "village": case.village,
+            "answers": complete_answers(pub.survey, answers or None)}
+
+
+def interview(client: Any, app: Any, case: Any, token: str, **answers: Any) -> Any:
+    """POST the case's interview through the JSON API with the device's token."""
+    return client.post(f"/api/v1/surveys/{case.survey}/responses", json=interview_body(app, case, **answers),
+                       headers=bearer(token))

@@ -71,3 +71,18 @@ def test_the_documented_examples_make_a_valid_response_and_its_status_query(app:
     assert status.status_code == 200 and status.json()["id"] == created.json()["id"]
     with Session(app.state.engine) as session:
         assert responses.count_responses(session) == 1
+
+
+def test_the_field_api_documents_its_bodies_and_answers(client: Any) -> None:
+    spec = client.get("/api/openapi.json").json()
+    field = {label: op for label, op in operations(spec) if "/field/" in label}
+    assert sorted(field) == ["DELETE /api/v1/field/devices/current", "GET /api/v1/field/bundle",
+                             "POST /api/v1/field/devices", "POST /api/v1/field/sync"]
+    assert body_schema(field["GET /api/v1/field/bundle"]["responses"]["200"]) == {"$ref": "#/components/schemas/BundleOut"}
+    assert body_schema(field["POST /api/v1/field/sync"]["responses"]["200"]) == {"$ref": "#/components/schemas/SyncOut"}
+    assert "auth.login_failed" in field["POST /api/v1/field/devices"]["responses"]["401"]["description"]
+    assert "auth.forbidden" in field["POST /api/v1/field/devices"]["responses"]["403"]["description"]
+    assert "204" in field["DELETE /api/v1/field/devices/current"]["responses"]
+    update = body_schema(field["POST /api/v1/field/sync"]["requestBody"])["properties"]["updates"]["items"]
+    assert sorted(kind["properties"]["type"]["const"] for kind in update["oneOf"]) == ["close", "respondent", "visit"]
+    assert "$ref" not in str(update) and "$defs" not in str(spec["paths"])  # nested models written in place

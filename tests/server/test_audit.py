@@ -71,7 +71,8 @@ def test_each_console_write_is_audited_once(app: Any, client: Any) -> None:
     make_staff(app, "fuer", "admin", COUNTY)
     make_staff(app, "zhuren", "collector", "149901001001")
     writes = {r.name for r in app_routes(app) if r.methods & {"POST", "PUT", "PATCH", "DELETE"}}
-    assert writes - PUBLIC_ROUTES == set(EXPECTED) | set(FIELD_EXPECTED)  # a new write route must be listed here
+    # a new write route must be listed here
+    assert writes - PUBLIC_ROUTES == set(EXPECTED) | set(FIELD_EXPECTED) | (set(FIELD_API_EXPECTED) - PUBLIC_ROUTES)
     sign_in(client, "fuer")
     for name, perform in _writes(client).items():
         before = len(_rows(app))
@@ -138,6 +139,52 @@ def test_each_fieldwork_write_is_audited_once(app: Any, cheap_hashes: None) -> N
         with fk.signed_in(app, "zhuren2", "collector", village, make=False) as second_collector:
             perform("case_correct", second_collector, f"/console/cases/{first.id}/correct")
     assert done == list(FIELD_EXPECTED)
+
+
+# The field app's writes (JSON, with the device's token): route -> the verbs of the rows it adds, in order;
+# a sync adds each applied update's own row, then one for the call.
+FIELD_API_EXPECTED = {"field_device_register": ["device.register"],
+                      "field_sync": ["case.visit", "case.respondent", "field.sync"],
+                      "field_device_logout": ["device.logout"]}
+
+
+def test_each_field_api_write_is_audited_once(app: Any, client: Any, cheap_hashes: None) -> None:
+    from tests.server import fieldkit as fk
+
+    village = "149901001001"
+    make_staff(app, "zhuren", "collector", village)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        wave = fk.seed_wave(session, COUNTY, [village], listed=True)
+        case = fk.seed_case(session, wave, village, collector_id=_staff_id(session, "zhuren"))
+        session.commit()
+    token = ""
+
+    def perform(route: str) -> Any:
+        nonlocal token
+        if route == "field_device_register":
+            r = fk.device_sign_in(client, "zhuren")
+            token = r.json()["token"]
+            return r
+        if route == "field_sync":
+            return fk.sync(client, token, [fk.update(case, "visit"), fk.update(case, "respondent", eligible=0),
+                                           fk.update(case, "close", disposition="9.99")])  # refused: no row of its own
+        return client.delete(f"{fk.FIELD}/devices/current", headers=fk.bearer(token))
+
+    for route, expected in FIELD_API_EXPECTED.items():
+        before = len(_rows(app))
+        assert perform(route).status_code < 400, route
+        new = _rows(app)[before:]
+        assert [(e.verb, e.actor) for e in new] == [(verb, "zhuren") for verb in expected], route
+        assert {e.unit_code for e in new} == {village}, route
+    assert _rows(app)[-2].summary == {"updates": 3, "applied": 2, "duplicate": 0, "409": 0, "422": 1}
+
+
+def _staff_id(session: Session, username: str) -> int:
+    from server.store import staff
+
+    account = staff.find_staff(session, username)
+    assert account is not None and account.id is not None
+    return account.id
 
 
 def _interviewed(app: Any, case: Any) -> int:

@@ -44,6 +44,7 @@ class Call:
     files: dict[str, Any] | None = None
     overlap: bool = False  # a listing of `unit`'s subtree: also allowed to a grant below it (its part)
     collectors: bool = True  # False: a collector may only if the object is his or her own (never a fresh account's)
+    json: Any = None  # a JSON body (the field app's API)
 
 
 def _fresh_account(session: Session, unit: str) -> staff.Staff:
@@ -245,7 +246,16 @@ def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
                         allowed=(303, 409))  # the county office reviews only after the township approved
         return call
 
+    def field_sync() -> Call:  # the case is nobody's: every caller's update is refused on it, with a 200
+        c = case()
+        return Call("POST", "/api/v1/field/sync", scoped=False, json={"updates": [
+            {"id": str(uuid.uuid4()), "case": c.id, "type": "visit", "at": "2026-05-01T09:00:00+08:00",
+             "result": "no_contact"}]})
+
     return {
+        "field_bundle": lambda: Call("GET", "/api/v1/field/bundle", scoped=False),
+        "field_sync": field_sync,
+        "field_device_logout": lambda: Call("DELETE", "/api/v1/field/devices/current", scoped=False, allowed=(204,)),
         "wave_list": lambda: Call("GET", "/console/waves", scoped=False),
         "wave_create": create,
         "wave_page": wave_call("/console/waves/{w}", marker="{name}"),
@@ -295,7 +305,8 @@ def test_each_route_role_and_unit_is_allowed_exactly_as_the_permission_table_say
             _, secret = tokens.issue(session, account.id, "matrix", datetime.now(UTC))
             session.commit()
             with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as caller:
-                r = caller.request(call.method, call.path, data=call.data, files=call.files, follow_redirects=False)
+                r = caller.request(call.method, call.path, data=call.data, files=call.files, json=call.json,
+                                   follow_redirects=False)
             grant = RELATIONS[relation]
             covers = is_under(call.unit, grant) or (call.overlap and is_under(grant, call.unit))
             may = role in PERMISSIONS[verb] and (not call.scoped or covers) and (call.collectors or role != "collector")

@@ -169,7 +169,8 @@ def test_every_staff_post_without_its_csrf_token_is_403_and_changes_nothing(app:
     fieldwork = {"listing_upload": "/console/waves/1/villages/149901001001/listing", "case_visit": "/console/cases/1/visits",
                  "case_respondent": "/console/cases/1/respondent", "case_interview": "/console/cases/1/interview",
                  "case_close": "/console/cases/1/close", "case_practice": "/console/cases/practice",
-                 "case_correct": "/console/cases/1/correct"}  # a supervisor's
+                 "case_correct": "/console/cases/1/correct",
+                 "field_sync": "/api/v1/field/sync"}  # a supervisor's (the field sync takes a session's too)
     assert set(paths) | set(fieldwork) == set(_staff_posts(app))  # a new staff post must be added here
     make_staff(app, "dudao", "supervisor", "149901001000")
     with TestClient(app) as supervisor:
