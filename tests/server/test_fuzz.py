@@ -103,7 +103,7 @@ def test_every_generated_request_gets_a_documented_answer_and_no_5xx(fuzz_app: A
         except Exception as exc:  # every operation runs; all failures are reported together
             failures[operation.label] = exc
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
-    assert len(seen) == 10, seen  # the public API and the console's JSON twins
+    assert len(seen) == 12, seen  # the public API, the console's JSON twins, the indicators and evaluations
     for label, answers in seen.items():
         method = label.split()[0]
         assert not any(status >= 500 for _, status in answers), (label, answers)
