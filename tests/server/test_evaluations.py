@@ -148,6 +148,11 @@ def _the_console_page_and_its_report_pack(app: Any, ids: dict[int, int]) -> None
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
     assert EXERCISE in {row[1] for row in book["指标"].iter_rows(min_row=2, values_only=True)}
     book.close()
+    with fk.signed_in(app, "chakan1", "viewer", COUNTY) as viewer:  # no fieldwork pages: reached from 加权结果
+        assert f"/console/waves/{ids[2024]}/evaluation" in viewer.get("/console/results").text
+        assert viewer.get(f"/console/waves/{ids[2024]}/evaluation").status_code == 200
+    with fk.signed_in(app, "zr2", "collector", VILLAGE_UNIT) as collector:
+        assert collector.get(f"/console/waves/{ids[2024]}/evaluation").status_code == 404
     assert html.status_code == 200 and "2024 年中期评估" in html.text and "预计达标困难" in html.text
     assert "2022 年基线调查" in html.text  # the baseline in the methods appendix
 
