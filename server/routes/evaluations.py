@@ -22,6 +22,7 @@ from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
+from analysis.errors import AnalysisError
 from server import evaluations, results
 from server.apidoc import EvaluationOut, IndicatorOut, problems
 from server.auth import Caller, need
@@ -116,9 +117,11 @@ def evaluation_report(session: SessionDep, catalog: CatalogDep, caller: Reader, 
     folder = FilePath(tempfile.mkdtemp(prefix="cunsheng-report-"))
     try:
         evaluations.report_pack(session, catalog, done, folder / "pack")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    except AnalysisError as err:  # chromium missing or failing: the server's problem, not the caller's
+        raise Problem(results.R.REPORT_FAILED, why=err.message) from err
+    finally:
+        if not (folder / "pack" / FILES[kind][0]).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
     name, media = FILES[kind]
     download = f"wave{done.wave.id}_{done.unit.code}_{name}"
     return FileResponse(folder / "pack" / name, media_type=media, filename=download,

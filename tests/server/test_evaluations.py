@@ -103,12 +103,13 @@ def _two_waves(app: Any) -> tuple[dict[int, int], str]:
 
 
 @pytest.mark.slow
-def test_two_waves_end_to_end(app: Any, cheap_hashes: None) -> None:
+def test_two_waves_end_to_end(app: Any, cheap_hashes: None, monkeypatch: pytest.MonkeyPatch) -> None:
     ids, secret = _two_waves(app)
     _statuses_follow_the_rule_and_the_decline_is_warned(app, ids, secret)
     _the_console_page_and_its_report_pack(app, ids)
     _scope(app, ids)
     _bad_requests_change_nothing(app, ids, secret)
+    _a_failed_pack_is_a_problem_and_leaves_nothing(app, ids, secret, monkeypatch)
 
 
 def _statuses_follow_the_rule_and_the_decline_is_warned(app: Any, ids: dict[int, int], secret: str) -> None:
@@ -203,6 +204,17 @@ def _bad_requests_change_nothing(app: Any, ids: dict[int, int], secret: str) -> 
         assert upper.get(f"/console/waves/{undrawn}/evaluation/report.pdf").status_code == 422
     with Session(app.state.engine) as session:
         assert (len(waves.list_waves(session)), audit_rows(session), _report_folders()) == before
+
+
+def _a_failed_pack_is_a_problem_and_leaves_nothing(app: Any, ids: dict[int, int], secret: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.report import pdf
+
+    monkeypatch.setattr(pdf, "chromium_path", lambda: None)
+    with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as upper:
+        r = upper.get(f"/console/waves/{ids[2024]}/evaluation/report.xlsx")
+    assert r.status_code == 503 and fk.problem_code(r.text) == "results.report_failed" and "chromium" in r.text
+    assert _report_folders() == 0
 
 
 def _report_folders() -> int:
