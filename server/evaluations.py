@@ -6,7 +6,8 @@ township's rows are a domain of whole strata) and the wave's design go to `analy
 the breakdowns 性别 / 年龄组 / 城乡 / 乡镇 that the data hold (a single-level one is dropped by the
 evaluation) and the wave's year. The baseline is the latest earlier wave of the same unit, drawn, that
 fielded the questionnaire, evaluated the same way. An indicator whose population has nobody with a
-value in this wave is left out and listed in `skipped` with why (the other indicators still count).
+value in this wave is left out (screened by `derive` before the one run) and listed in `skipped` with
+why; the other indicators still count.
 The document is the contract's (`level`, `df`, `year`, `indicators`, `gaps`, `indices`) plus the wave,
 the unit, the baseline wave and one line per questionnaire. Methods of the pack come from the wave's
 records: design note, rates (fieldstats, as `cunsheng rates`), weight steps, the versions' sha256.
@@ -24,9 +25,11 @@ from sqlmodel import Session
 
 from analysis.cli.evaluate_report import software, variance_of
 from analysis.design.spec import Design
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, E
 from analysis.evaluation.baseline import Baseline, baseline_of
-from analysis.evaluation.evaluate import Evaluation, Options, evaluate
+from analysis.evaluation.derive import derive
+from analysis.evaluation.evaluate import Evaluation, Options, evaluate, needed_columns
+from analysis.io.columns import from_frame
 from analysis.report.inputs import Breakdown, Definition, Methods, Questionnaire, WeightingStep
 from analysis.report.methods import SUPPRESSION_RULE
 from analysis.report.output import read_rates
@@ -140,8 +143,8 @@ def _run(session: Session, catalog: Catalog, wave: Wave, survey: str, part: str,
     data, design = weighted.data, Design.from_json(weighted.design)
     present = tuple(c for c, _ in BREAKDOWNS if c in data.columns)
     options = Options(breakdown=present, year=wave.year, baseline=baseline)
-    definitions, skipped = bundled()[survey], list[dict[str, str]]()
-    while definitions.indicators:
+    definitions, skipped = _with_population(data, design, bundled()[survey], options)
+    while definitions.indicators:  # what the screen misses (a column not in the data, a failed estimate)
         try:
             return Run(survey, evaluate(data, design, definitions, options), None, tuple(skipped), weighted)
         except AnalysisError as err:
@@ -151,6 +154,25 @@ def _run(session: Session, catalog: Catalog, wave: Wave, survey: str, part: str,
             skipped.append({"code": str(code), "why": err.message})
             definitions = _without(definitions, str(code))
     return Run(survey, None, "没有可以估计的指标", tuple(skipped), weighted)
+
+
+def _with_population(data: Any, design: Design, definitions: IndicatorSet,
+                     options: Options) -> tuple[IndicatorSet, list[dict[str, str]]]:
+    """The file without the indicators whose population has nobody with a value, and those left out."""
+    try:
+        columns = from_frame(data, needed_columns(design, definitions, options, [str(c) for c in data.columns]))
+    except AnalysisError:
+        return definitions, []
+    skipped = []
+    for indicator in definitions.indicators:
+        try:
+            empty = not derive(columns, indicator, definitions.special_codes).usable.any()
+        except AnalysisError:
+            continue  # evaluate names it
+        if empty:
+            skipped.append({"code": indicator.code, "why": AnalysisError(E.EVAL_EMPTY, code=indicator.code).message})
+            definitions = _without(definitions, indicator.code)
+    return definitions, skipped
 
 
 def _without(definitions: IndicatorSet, code: str) -> IndicatorSet:

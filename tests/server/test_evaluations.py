@@ -124,6 +124,8 @@ def _statuses_follow_the_rule_and_the_decline_is_warned(app: Any, ids: dict[int,
     assert "sex" not in {e["breakdown"] for e in doc["indicators"]}  # women only: a single level is dropped
     for e in doc["indicators"]:
         assert e["status"] == expected_status(e, z), e
+    skipped = {k["code"] for s in doc["surveys"] for k in s["skipped"]}  # e.g. the housework gaps: no partner asked
+    assert skipped and not skipped & {e["code"] for e in doc["indicators"]}
     by_code = {e["code"]: e for e in totals}
     exercise, mood = by_code[EXERCISE], by_code[MOOD]
     for e, truth in ((exercise, TRUTH[2024]["exercise"]), (mood, TRUTH[2024]["mood"])):
