@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
 from analysis.errors import AnalysisError
+from analysis.report.wording import STATUS_CLASS, STATUS_MARK
 from server import evaluations, results
 from server.apidoc import EvaluationOut, IndicatorOut, problems
 from server.auth import Caller, need
@@ -94,7 +95,8 @@ def api_evaluation(session: SessionDep, catalog: CatalogDep, caller: Reader, wav
 def evaluation_page(request: Request, session: SessionDep, catalog: CatalogDep, caller: Reader, wave: int,
                     unit: UnitQ = "") -> Response:
     found, place = target_of(session, caller, wave, unit)
-    context: dict[str, Any] = {"wave": found, "unit": place, "problem": None, "rows": [], "doc": None}
+    context: dict[str, Any] = {"wave": found, "unit": place, "problem": None, "rows": [], "doc": None,
+                               "marks": STATUS_MARK, "classes": STATUS_CLASS}  # the report's marks and colours
     try:
         done = evaluations.evaluate_wave(session, catalog, found, place)
     except Problem as problem:

@@ -226,3 +226,14 @@ def _report_folders() -> int:
 
 def audit_rows(session: Session) -> int:
     return len(audit.entries(session))
+
+
+def test_the_openapi_document_describes_the_upward_api(client: Any) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    evaluation, indicators = paths["/api/v1/evaluations/{wave}"]["get"], paths["/api/v1/indicators"]["get"]
+    assert evaluation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EvaluationOut"}
+    assert "results.no_wave_weights" in evaluation["responses"]["422"]["description"]
+    assert "not_found" in evaluation["responses"]["404"]["description"]
+    assert "达标" in evaluation["description"] and "指标代码" in indicators["description"]
+    assert [p["name"] for p in evaluation["parameters"]] == ["wave", "unit"]
