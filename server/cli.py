@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return estimate_main(rest)
     if command == "evaluate":
         from analysis.cli.evaluate import main as evaluate_main
+        from server.report_defs import definitions
         from surveys.indicator_defs.compiler import compile_file as compile_indicators
 
-        return evaluate_main(rest, compile_indicators)
+        return evaluate_main(rest, compile_indicators, definitions)
     if command in ("weights", "sample", "rates"):  # file-based analysis commands: analysis.cli.<command>.main
         import importlib
 

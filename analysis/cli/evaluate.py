@@ -2,14 +2,18 @@
 
 ```
 cunsheng evaluate DATA --design DESIGN.json --indicators IND.yaml [--by COL ...] [--breakdown COL ...]
-                  [--level L] [--baseline BASELINE.json] [--year Y] --json
+                  [--level L] [--baseline BASELINE.json] [--year Y] [--json] [--report DIR]
 ```
 
 `DATA`, `--design`, `--by` and `--level` are those of `cunsheng estimate`. The indicator file is
 compiled by the function the dispatcher hands over (`surveys.indicator_defs.compiler.compile_file`:
 analysis reads compiled definitions, it never compiles one); only the columns the design, the
 domains and the indicators read are loaded. With `--json` the contract's document goes to standard
-output, else a table for people. Any bad input exits 2 with one line on standard error naming the
+output, else a table for people. `--report DIR` also writes the report pack (`analysis.report.write_pack`:
+report.html, report.pdf, report.xlsx, charts/) into DIR, each code named by the `Describe` function the
+dispatcher hands over (`server.report_defs.definitions`: it reads the plan catalogue), the methods
+appendix from what the files say (the design file, the software version, the suppression rule); the
+standard output is the same with or without it. Any bad input exits 2 with one line on standard error naming the
 indicator (or the file, option or column) and the problem; nothing is written to standard output
 then. Must not import the web framework or the database layer.
 """
@@ -23,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from analysis.cli.evaluate_report import Describe, check_folder, write_report
 from analysis.cli.parser import Parser
 from analysis.design.spec import Design
 from analysis.errors import AnalysisError, E, cli_line
@@ -37,10 +42,13 @@ PROG = "cunsheng evaluate"
 Load = Callable[[Path], IndicatorSet]
 
 
-def main(argv: list[str], load: Load) -> int:
-    """Run `cunsheng evaluate` with `argv`, compiling the indicator file with `load`; return the exit status."""
+def main(argv: list[str], load: Load, describe: Describe) -> int:
+    """Run `cunsheng evaluate` with `argv`, compiling the indicator file with `load` and naming its codes
+    in a report with `describe`; return the exit status."""
     try:
         args = _parser().parse_args(argv)
+        if args.report is not None:
+            check_folder(Path(args.report))
         definitions = _definitions(load, Path(args.indicators))
         design = Design.from_json(read_json(Path(args.design)))
         options = Options(tuple(args.by), tuple(args.breakdown), args.level)
@@ -49,6 +57,9 @@ def main(argv: list[str], load: Load) -> int:
         if args.baseline is not None:
             options = replace(options, baseline=baseline_of(read_json(Path(args.baseline)), args.baseline, options.year))
         result = _evaluate(Path(args.data), design, definitions, options)
+        if args.report is not None:
+            write_report(result, describe(definitions), args,
+                         options.baseline.year if options.baseline else None, Path(args.report))
     except AnalysisError as err:
         print(cli_line(PROG, err), file=sys.stderr)
         return 2
@@ -117,4 +128,5 @@ def _parser() -> Parser:
     parser.add_argument("--baseline", metavar="BASELINE.json", help="an earlier wave's --json output")
     parser.add_argument("--year", type=int, help="the year of this wave (default: the current year)")
     parser.add_argument("--json", action="store_true", help="write JSON instead of a table")
+    parser.add_argument("--report", metavar="DIR", help="also write the report pack (HTML, PDF, XLSX) into DIR")
     return parser

@@ -19,6 +19,9 @@ RATE_FAMILIES = {"RR": "应答率", "COOP": "合作率", "REF": "拒访率", "CO
 # the rates the printed report shows (the workbook has all of them)
 SHOWN_RATES = ("RR1", "RR3", "COOP1", "REF1", "CON1")
 WHOLE_SAMPLE = "全部样本"
+# design/evaluation.md's suppression rule, as the appendix states it
+SUPPRESSION_RULE = ("分母少于 30 人，或按 NCHS 比例发布标准（Parker 等，2017）需要压制的格，不发布估计值（显示为 —），"
+                    "状态记为无法判断。")
 
 RULES = (
     "达标：置信区间整体达到目标，如目标为“≥ v”时区间下限 ≥ v，目标为“≤ v”时区间上限 ≤ v。",

@@ -26,6 +26,7 @@ from analysis.cli.estimate import main as estimate_main
 from analysis.cli.evaluate import main as evaluate_main
 from analysis.fieldwork.design import Margin, wave_design
 from analysis.sampling.allocation import allocate
+from server.report_defs import definitions
 from surveys.expr import Env
 from surveys.frame import META_NAMES, age_group
 from surveys.indicator_defs.compiler import bundled_questionnaires, compile_file
@@ -166,7 +167,7 @@ def quiet(main: Any, *args: Any) -> tuple[int, str, str]:
 def run_evaluate(data: Path, design: Path, indicators: Path, *options: str) -> tuple[int, str, str]:
     """`cunsheng evaluate` in-process, with the compiler the dispatcher hands over."""
     argv = [str(data), "--design", str(design), "--indicators", str(indicators), *options]
-    return quiet(evaluate_main, argv, compile_file)
+    return quiet(evaluate_main, argv, compile_file, definitions)
 
 
 def run_estimate(data: Path, design: Path, *options: str) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import pytest
 from analysis.cli.evaluate import main as evaluate_main
 from analysis.estimators.student_t import t_quantile
 from server.cli import main as cunsheng
+from server.report_defs import definitions
 from surveys.indicator_defs.compiler import compile_file
+from surveys.indicators import catalogue
 from tests.analysis.conftest import Run, assert_problem
 from tests.analysis.evalkit import beta_at_bounds, questionnaire, quiet, run_evaluate, synthetic_wave, wave
 
@@ -215,7 +217,7 @@ def test_bad_files_exit_2(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_a_missing_required_option_exits_2(files: tuple[Path, Path]) -> None:
-    run = Run(*quiet(evaluate_main, [str(files[0]), "--design", str(files[1])], compile_file))
+    run = Run(*quiet(evaluate_main, [str(files[0]), "--design", str(files[1])], compile_file, definitions))
     assert_problem(run, "cli.missing_option", "--indicators", prog=PROG)
 
 
@@ -233,3 +235,37 @@ def test_evaluate_loads_no_web_or_database_module(files: tuple[Path, Path]) -> N
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 0
     assert sorted(set(result["modules"]) & {"fastapi", "starlette", "sqlmodel", "sqlalchemy", "statsmodels"}) == []
+
+
+def test_report_writes_the_pack_and_leaves_the_json_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    import openpyxl
+
+    plain = cli(OWN, "--year", "2026", "--breakdown", "urban_rural", "--json")
+    packed = cli(OWN, "--year", "2026", "--breakdown", "urban_rural", "--json", "--report", str(tmp_path / "pack"))
+    assert packed.status == 0 and packed.stderr == "" and packed.stdout == plain.stdout
+    html = (tmp_path / "pack" / "report.html").read_text(encoding="utf-8")
+    assert "35–64岁妇女近三年接受宫颈癌筛查的比例" in html and "妇女与健康" in html  # name; domain of row 000:64
+    assert "设计文件 design.json" in html and "cunsheng " in html and "分母少于 30 人" in html
+    assert (tmp_path / "pack" / "report.pdf").read_bytes().startswith(b"%PDF")
+    book = openpyxl.load_workbook(tmp_path / "pack" / "report.xlsx", read_only=True)
+    codes = {row[1] for row in book["指标"].iter_rows(min_row=2, values_only=True)}
+    book.close()
+    assert {"T-SCREEN", "T-INDEX"} <= codes
+
+
+def test_definitions_take_domain_target_wording_and_unit_from_the_plan_rows() -> None:
+    found = {d.code: d for d in definitions(compile_file(OWN))}
+    screen = found["T-SCREEN"]
+    row = catalogue()[screen.plan[0]]
+    assert (screen.domain, screen.plan_target, screen.scale, screen.unit) == (row["domain"], row["target"], 100, "")
+    assert found["T-KNOW"].section == "其他指标" and found["T-INDEX"].index and found["T-INDEX"].unit == "分"
+
+
+def test_a_bad_report_folder_exits_2_and_leaves_nothing(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    for folder in (tmp_path / "taken", tmp_path / "taken" / "pack"):
+        assert_problem(cli(OWN, "--json", "--report", str(folder)), "report.folder", str(folder), prog=PROG)
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "x"
+    assert_problem(cli("indicators: [{code: X}]", "--json", "--report", str(tmp_path / "new" / "pack")),
+                   "evaluate.definition", prog=PROG)
+    assert not (tmp_path / "new").exists()
