@@ -153,15 +153,17 @@ def truth(pop: pd.DataFrame) -> tuple[float, float]:
 
 @cache
 def simulation(replications: int = 1000, seed: int = 2026) -> np.ndarray:
-    """Per replication: index estimate, index SE, gap covered (0/1)."""
+    """Per replication: index estimate, index SE, gap covered (0/1), indicator A covered (0/1)."""
     pop = population()
     rng = np.random.default_rng(seed)
     _, gap = truth(pop)
-    out = np.empty((replications, 3))
+    share = 100 * pop.x1[pop.g == 1].mean()  # indicator A: the share of x1 among g == 1, on the shown scale
+    out = np.empty((replications, 4))
     for r in range(replications):
         result = run(draw(pop, rng), breakdown=("area",))
-        index, found = only(result.indices, "IDX"), only(result.gaps, "A", "area")
-        out[r] = index["estimate"], index["se"], found["gap_ci_low"] <= gap <= found["gap_ci_high"]
+        index, found, a = only(result.indices, "IDX"), only(result.gaps, "A", "area"), only(result.indicators, "A")
+        out[r] = (index["estimate"], index["se"], found["gap_ci_low"] <= gap <= found["gap_ci_high"],
+                  a["ci_low"] <= share <= a["ci_high"])
     return out
 
 
@@ -176,7 +178,8 @@ def test_the_index_se_matches_its_sampling_variance_over_1000_samples() -> None:
 
 
 @pytest.mark.slow
-def test_the_gap_interval_covers_the_population_gap_95_percent_of_the_time() -> None:
+@pytest.mark.parametrize("column", [2, 3], ids=["gap", "indicator"])
+def test_the_gap_and_indicator_intervals_cover_the_truth_95_percent_of_the_time(column: int) -> None:
     out = simulation()
-    coverage, band = out[:, 2].mean(), 4 * math.sqrt(0.95 * 0.05 / len(out))
+    coverage, band = out[:, column].mean(), 4 * math.sqrt(0.95 * 0.05 / len(out))
     assert 0.95 - band <= coverage <= 0.95 + band, coverage
