@@ -47,9 +47,10 @@ test: $(BIN)/cunsheng chromium libreoffice node
 	$(BIN)/mypy surveys analysis
 	$(BIN)/pytest
 
-# Refresh the README's phone screenshots in docs/screenshots (a plain test run writes them to a temporary folder).
+# Refresh the README's screenshots in docs/screenshots: phone and console pages, the field app offline, and the
+# report pack's PDF pages (a plain test run writes them to a temporary folder).
 screenshots: $(BIN)/cunsheng chromium
-	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py tests/server/test_fieldwork_browser.py tests/server/test_field_app_browser.py::test_three_cases_worked_offline_arrive_exactly_once
+	CUNSHENG_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/server/test_browser.py tests/server/test_console_browser.py tests/server/test_results_browser.py tests/server/test_fieldwork_browser.py tests/analysis/test_report_pack.py tests/server/test_field_app_browser.py::test_three_cases_worked_offline_arrive_exactly_once
 
 bench: $(BIN)/cunsheng
 	$(BIN)/python bench/estimate.py

@@ -1,4 +1,4 @@
-"""The catalogue of analysis problems: every bad input `cunsheng estimate` and `cunsheng weights` report.
+"""The catalogue of analysis problems: every bad input `cunsheng estimate`, `weights`, `evaluate`, … report.
 
 `E` is a `surveys.problem.Catalogue`: each entry has a stable code (tests and clients branch on it),
 the exit status 2, a Chinese template that names the column, row or key at fault and says what to
@@ -115,6 +115,14 @@ class E(Catalogue):
     CI_FOR_QUANTILE = ("estimate.ci_method_quantile", 2, "--ci-method {method} 只适用于比例；分位数的区间总是 Woodruff 区间，请删去 --ci-method", "--ci-method {method} applies only to proportions; quantiles always take Woodruff's interval, remove --ci-method")
     NEEDS_NUMERIC = ("estimate.not_numeric_stat", 2, "--stat {stat} 需要数值列，`{column}` 是分类变量（第 {row} 行是 {value}）", "--stat {stat} needs a numeric column but `{column}` is categorical (row {row} has {value})")
 
+    # indicators against targets (analysis.evaluation, cunsheng evaluate)
+    EVAL_DEFINITION = ("evaluate.definition", 2, "指标文件 {path} 有 {count} 个问题，第一个：{first}；运行 `cunsheng check {path}` 查看全部", "the indicator file {path} has {count} problem(s), the first: {first}; run `cunsheng check {path}` to see them all")
+    EVAL_COLUMN = ("evaluate.column_missing", 2, "指标 {code} 的 {field} 读取列 `{column}`，数据中没有这一列{hint_zh}", "indicator {code}: {field} reads column `{column}`, which is not in the data{hint_en}")
+    EVAL_EMPTY = ("evaluate.empty_population", 2, "指标 {code} 的总体在数据中没有一个有值的回答者；请检查 population 条件、value 列或数据", "indicator {code}: no respondent of its population has a value in the data; check the population condition, the value column or the data")
+    EVAL_INDICATOR = ("evaluate.indicator", 2, "指标 {code}：[{inner}] {message}", "indicator {code}: [{inner}] {message_en}")
+    EVAL_BASELINE = ("evaluate.baseline", 2, "基线文件 {path} 不是 cunsheng evaluate --json 的输出：{problem_zh}", "the baseline {path} is not the output of cunsheng evaluate --json: {problem_en}")
+    EVAL_BASELINE_YEAR = ("evaluate.baseline_year", 2, "基线文件 {path} 的年份 {baseline} 不早于本轮的 --year {year}；请给出更早一轮的结果，或改正 --year", "the baseline {path} is of year {baseline}, not before this wave's --year {year}; give an earlier wave or correct --year")
+
     # regression (library)
     GLM_FAMILY = ("regression.family", 2, "family 只能是 {allowed} 之一，不能是 {value}", "family must be one of {allowed}, not {value}")
     GLM_DESIGN = ("regression.unsupported_design", 2, "svyglm 只支持不含 `replicate` 和 `calibration` 的线性化设计", "svyglm supports linearisation designs without `replicate` or `calibration` only")
@@ -176,6 +184,12 @@ class E(Catalogue):
     # AAPOR outcome rates (analysis.fieldwork.rates, cunsheng rates)
     RATES_CODE = ("rates.code_unknown", 2, "第 {row} 行的处置码 {code} 不是可用的 AAPOR 处置码（见 docs/guide/supervisor.md）", "row {row} has disposition code {code}, which is not an accepted AAPOR code (see README, Fieldwork tools)")
     RATES_E = ("rates.e_range", 2, "--e 须在 0 和 1 之间，不能是 {value}", "--e must be between 0 and 1, not {value}")
+
+    # the report pack (analysis.report)
+    REPORT_UNDEFINED = ("report.undefined_indicator", 2, "评估结果中的 {code} 没有指标定义（名称、规划领域）；请在指标定义中补上它", "the evaluation has {code}, which has no definition (name, plan domain); add it to the definitions")
+    REPORT_FOLDER = ("report.folder", 2, "报告目录 {path} 已存在且不是目录；请换一个目录", "the report folder {path} exists and is not a folder; choose another")
+    REPORT_CHROMIUM = ("report.chromium_missing", 2, "找不到 chromium，无法把报告打印为 PDF；请安装 Debian 的 chromium（make chromium）", "chromium is not installed, so the report cannot be printed to PDF; install Debian's chromium (make chromium)")
+    REPORT_PDF = ("report.pdf_failed", 2, "chromium 未能把报告打印为 PDF（{reason}）", "chromium could not print the report to PDF ({reason})")
     # fmt: on
 
 

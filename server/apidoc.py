@@ -262,6 +262,91 @@ class SyncOut(BaseModel):
     results: list[SyncResultOut] = Field(description="与提交的记录一一对应，顺序相同")
     cases: list[FieldCaseOut] = Field(description="这次涉及的本人个案的最新状态")
 
+class TargetOut(BaseModel):
+    op: str = Field(description=">=、>、<=、<、=（按 >= 判断）、~（目标值 ± 容差）、up（提高）、down（降低）、qual（定性）")
+    value: float | None = Field(description="目标值（按显示刻度）")
+    year: int | None = Field(description="目标年份")
+    tolerance: float | None = Field(default=None, description="~ 目标的容差")
+
+
+class PlanRowOut(BaseModel):
+    row_id: str = Field(examples=["000:64.1"], description="indicators.csv 的稳定行号")
+    domain: str = Field(description="规划领域")
+    target: str = Field(description="规划原文的目标表述")
+
+
+class IndicatorOut(BaseModel):
+    """An indicator definition: its stable code (never reused for another meaning) and its target."""
+
+    code: str = Field(examples=["W-EXERCISE-GE50-2025"])
+    name: str
+    survey: str = Field(description="读取的问卷")
+    plan: list[PlanRowOut] = Field(description="对应的规划条目")
+    stat: str = Field(description="prop（比例）或 mean（均值）")
+    scale: float = Field(description="显示刻度：100 为百分比，1 为原值")
+    target: TargetOut
+
+
+class EntryOut(BaseModel):
+    """One ENTRY of design/evaluation.md: an indicator in the whole unit or in one level of a breakdown."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    domain: dict[str, Any] = Field(description="分组的取值，如 {\"urban_rural\": \"rural\"}；总体为 {}")
+    breakdown: str | None = Field(description="分组变量：sex、age_group、urban_rural、township_code；总体为 null")
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int = Field(description="分母中的应答者人数")
+    df: int | None
+    flags: list[str]
+    suppressed: bool = Field(description="样本不足或按 NCHS 标准不宜发布：估计值不显示，状态为无法判断")
+    status: str = Field(description="达标、未达标、无法判断或不适用")
+    target: TargetOut
+    warnings: list[str] = Field(description="预计达标困难、波动较大")
+
+
+class GapOut(BaseModel):
+    code: str
+    breakdown: str
+    levels: list[Any] = Field(description="两类 [a, b]，差距为 a − b")
+    gap: float | None
+    gap_se: float | None
+    gap_ci_low: float | None
+    gap_ci_high: float | None
+
+
+class BaselineWaveOut(BaseModel):
+    wave: int | None
+    wave_name: str
+    year: int
+
+
+class SurveyRunOut(BaseModel):
+    survey: str
+    df: int | None
+    problem: str | None = Field(description="该问卷未能评估的原因")
+    skipped: list[dict[str, str]] = Field(description="本轮无法估计而略去的指标及原因")
+
+
+class EvaluationOut(BaseModel):
+    """A wave's indicators against their targets for one unit: the document of `cunsheng evaluate --json`
+    (level, df, year, indicators, gaps, indices) with the wave, the unit and the baseline wave."""
+
+    wave: int | None
+    wave_name: str
+    unit: str
+    unit_name: str
+    baseline: BaselineWaveOut | None = Field(description="用于计算变化和推算的上一轮")
+    surveys: list[SurveyRunOut]
+    level: float
+    df: int | None
+    year: int
+    indicators: list[EntryOut]
+    gaps: list[GapOut]
+    indices: list[EntryOut]
+
 
 RETRY_AFTER = {"Retry-After": {"description": "多少秒后可以再试", "schema": {"type": "integer"}}}
 

@@ -26,6 +26,7 @@ from server.limits import BodyLimit
 from server.render import STATIC, make_templates
 from server.routes import cases as case_routes
 from server.routes import console, console_api, docs, drafts, health, home, questionnaires, responses, versions
+from server.routes import evaluations as evaluation_routes
 from server.routes import exports as export_routes
 from server.routes import field_api as field_routes
 from server.routes import field_app as field_shell
@@ -111,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    health.router, console.router, questionnaires.router, results_routes.router):
         app.include_router(router)
     app.include_router(export_routes.router)
-    for router in (wave_routes.router, case_routes.router, review_routes.router, field_routes.router, field_shell.router):
+    for router in (wave_routes.router, case_routes.router, review_routes.router, field_routes.router,
+                   evaluation_routes.router, field_shell.router):
         app.include_router(router)
     apidoc.with_published_names(app)
     return app

@@ -30,6 +30,8 @@ from server.store.questionnaires import Questionnaire
 from server.store.versions import SurveyVersion
 from surveys.compiler import check_against, compile_file, compile_text
 from surveys.errors import DefinitionInvalid
+from surveys.indicator_defs.compiler import bundled_questionnaires, is_indicator_file
+from surveys.indicator_defs.compiler import compile_file as compile_indicators
 from surveys.model import Survey
 
 REFRESH_SECONDS = 2.0  # how stale another process's publish or close may be seen here
@@ -102,13 +104,30 @@ def _published(session: Session, name: str) -> dict[int, Published]:
 
 
 def check_files(session: Session | None, files: list[Path]) -> list[str]:
-    """Compile files and check them against what is published; problem lines, empty when all is well."""
+    """Compile files and check them against what is published; problem lines, empty when all is well.
+    Indicator files are compiled after the questionnaires, whose frames their `survey:` names (those
+    of this run first, then the bundled ones)."""
     lines: list[str] = []
+    compiled: dict[str, Survey] = {}
+    indicator_paths = [path for path in files if is_indicator_file(path)]
     for path in files:
+        if path in indicator_paths:
+            continue
         try:
             survey = compile_file(path)
+            compiled[survey.name] = survey
             if session is not None:
                 check_against(survey, [p.survey for p in _published(session, survey.name).values()])
+        except DefinitionInvalid as exc:
+            lines.extend(str(f) for f in exc.findings)
+    if indicator_paths:
+        try:
+            compiled = {**bundled_questionnaires(), **compiled}
+        except DefinitionInvalid:  # a broken bundled questionnaire is reported when its own file is checked
+            pass
+    for path in indicator_paths:
+        try:
+            compile_indicators(path, compiled)
         except DefinitionInvalid as exc:
             lines.extend(str(f) for f in exc.findings)
     return lines

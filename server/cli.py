@@ -14,8 +14,9 @@ USAGE = """usage: cunsheng <command> [options]
 commands:
   serve      start the web server (applies migrations, loads the bundled questionnaires)
   init-db    create or upgrade the database schema and load the questionnaires
-  check      compile every questionnaire definition and report errors
+  check      compile every questionnaire and indicator definition and report errors
   estimate   design-based estimates from a CSV or Parquet file, or --survey NAME from the database
+  evaluate   indicators against their targets from a CSV or Parquet file and an indicator definition file
   weights    survey weights from a respondent file and a weighting specification
   sample     draw units from a frame CSV (cunsheng sample pps FRAME.csv --size COL --n N --seed S ...)
   rates      AAPOR response, cooperation, refusal and contact rates from final dispositions
@@ -50,18 +51,16 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
         gc.enable()
         return estimate_main(rest)
-    if command == "weights":
-        from analysis.cli.weights import main as weights_main
+    if command == "evaluate":
+        from analysis.cli.evaluate import main as evaluate_main
+        from server.report_defs import definitions
+        from surveys.indicator_defs.compiler import compile_file as compile_indicators
 
-        return weights_main(rest)
-    if command == "sample":
-        from analysis.cli.sample import main as sample_main
+        return evaluate_main(rest, compile_indicators, definitions)
+    if command in ("weights", "sample", "rates"):  # file-based analysis commands: analysis.cli.<command>.main
+        import importlib
 
-        return sample_main(rest)
-    if command == "rates":
-        from analysis.cli.rates import main as rates_main
-
-        return rates_main(rest)
+        return int(importlib.import_module(f"analysis.cli.{command}").main(rest))
     if command == "export":
         from server.exports_cli import main as export_main
 

@@ -22,13 +22,14 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.catalog import check_files, definition_files
     from server.db import make_engine
+    from surveys.indicator_defs.compiler import indicator_files
 
     files: list[Path] = []
     for item in args.paths or [settings.definitions_dir]:
         path = Path(item)
         if not path.exists():
             raise Problem(StartErr.PATH_MISSING, path=path)
-        files.extend(definition_files(path) if path.is_dir() else [path])
+        files.extend([*definition_files(path), *indicator_files(path)] if path.is_dir() else [path])
     engine = make_engine(settings.database_url)
     has_db = "survey_version" in inspect(engine).get_table_names()
     with Session(engine) as session:

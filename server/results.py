@@ -52,6 +52,7 @@ class R(Catalogue):
     NO_WAVE = ("results.no_wave", 2, "还没有名为“{wave}”的抽样调查轮次；不给 --wave 时使用自填答卷的事后加权。")
     NO_WAVE_WEIGHTS = ("results.no_wave_weights", 422, "调查轮次“{wave}”还不能计算权数：{why}")
     WAVE_SURVEY = ("results.wave_survey", 422, "调查轮次“{wave}”没有调查问卷“{survey}”。")
+    REPORT_FAILED = ("results.report_failed", 503, "评估报告未能生成：{why}")
 
 
 @dataclass(frozen=True)

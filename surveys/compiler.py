@@ -261,15 +261,18 @@ def _compile_page(ctx: _Ctx, page: RawPage) -> Page:
     )
 
 
-def _check_indicators(ctx: _Ctx, where: str, refs: Iterable[str]) -> None:
-    """Each link names one row of indicators.csv: a row_id, or a bare "prefix:line" with one row."""
+def plan_link_problems(file: str, where: str, refs: Iterable[str]) -> list[Finding]:
+    """Each link names one row of indicators.csv: a row_id, or a bare "prefix:line" with one row
+    (a question's `indicators:`, an indicator definition's `plan:`)."""
+    out = []
     for ref in refs:
         found = indicators.resolve(ref)
         if found.match is indicators.Match.MISSING:
-            ctx.add(DefErr.UNKNOWN_INDICATOR, where, ref=ref)
+            out.append(finding(DefErr.UNKNOWN_INDICATOR, file, where, ref=ref))
         elif found.match is indicators.Match.AMBIGUOUS:
-            ctx.add(DefErr.AMBIGUOUS_INDICATOR, where, ref=ref, candidates="、".join(found.candidates),
-                    first=found.candidates[0])
+            out.append(finding(DefErr.AMBIGUOUS_INDICATOR, file, where, ref=ref,
+                               candidates="、".join(found.candidates), first=found.candidates[0]))
+    return out
 
 
 def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
@@ -284,7 +287,7 @@ def _compile_question(ctx: _Ctx, page: RawPage, q: RawQuestion) -> Question:
     if kind is not None:
         _check_bounds(ctx, where, q, kind)
     _check_counts(ctx, where, q, choices)
-    _check_indicators(ctx, where, q.indicators)
+    ctx.problems.extend(plan_link_problems(ctx.file, where, q.indicators))
     rows = tuple(Row(r.name, r.label, r.label_en) for r in q.rows or ())
     return Question(
         name=q.name, kind=q.kind, label=q.label, label_en=q.label_en, page=page.name, help=q.help,

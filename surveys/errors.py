@@ -61,6 +61,20 @@ class DefErr(Catalogue):
     DUPLICATE_HELPLINE = ("D30", CHECK_FAILED, "求助热线 {number} 重复出现，请只列一次。")
     SENSITIVE_WITHOUT_HELPLINES = ("D31", CHECK_FAILED, "敏感模块之后要列出求助热线：请在顶层 `helplines` 中列出，例如 {{number: \"110\", label: 遇到危险请立即报警}}。")
     THANKS_REPEATS_HELPLINE = ("D32", CHECK_FAILED, "感谢语 `thanks` 里写了热线 {number}，它已在 `helplines` 中列出、会显示在感谢页上：请从感谢语中删去，避免重复。")
+    # indicator definition files (surveys.indicator_defs; design/evaluation.md)
+    IND_UNKNOWN_SURVEY = ("D50", CHECK_FAILED, "`survey: {ref}` 不是已知的问卷{hint}。可用：{known}")
+    IND_NEEDS_KEY = ("D51", CHECK_FAILED, "stat: {stat} 需要键 `{key}`：{why}")
+    IND_KEY_NOT_FOR_STAT = ("D52", CHECK_FAILED, "键 `{key}` 不适用于 stat: {stat}，请删去（{why}）。")
+    IND_UNKNOWN_COLUMN = ("D53", CHECK_FAILED, "{field} 读取的列 `{ref}` 不在问卷 {survey} 的分析数据框中（多选题的选项列是 `<题目>_<代码>`，用 selected(题目, 代码) 读取）{hint}")
+    IND_TARGET_OP = ("D54", CHECK_FAILED, "目标 `{op}` 不适合 {stat}：{fix}")
+    IND_TOLERANCE_MISSING = ("D55", CHECK_FAILED, "目标 `~` 需要 `tolerance`：在 value ± tolerance 以内为达标，请补上，例如 tolerance: 2。")
+    IND_TOLERANCE_UNUSED = ("D56", CHECK_FAILED, "`tolerance` 只用于目标 `~`，目标 `{op}` 不读它，请删去。")
+    IND_DUPLICATE_CODE = ("D57", CHECK_FAILED, "代码 `{code}` 重复出现（第一次在 {first}）。每个指标和指数的代码必须唯一，且不能改作他用。")
+    IND_UNKNOWN_COMPONENT = ("D58", CHECK_FAILED, "成分 `{ref}` 不是本文件中的指标{hint}")
+    IND_DUPLICATE_COMPONENT = ("D59", CHECK_FAILED, "成分 `{ref}` 重复出现，每个指标只能计入一次，请删去重复的一项。")
+    IND_COMPONENT_TARGET = ("D60", CHECK_FAILED, "成分 `{ref}` 的目标是 `{op}`：只有带数值的 >=、>、<=、<、= 目标可以计分，请换一个指标。")
+    IND_FLOOR = ("D61", CHECK_FAILED, "成分 `{ref}` 的 floor {floor} 应{side}目标值 {value}（得分 = 100·(p − floor)/(目标 − floor)），请修改 floor。")
+    IND_BAD_CODE = ("D62", CHECK_FAILED, "代码 `{value}` 无效：只能用大写字母、数字和连字符，并以大写字母开头，例如 W-HEALTH-01。")
 
 
 class ExprErr(Catalogue):

@@ -1,5 +1,6 @@
 """Shared fixtures: a real app on a real database per test, on SQLite and (when TEST_DATABASE_URL is
-set) on PostgreSQL, where each test gets its own database cloned from a migrated template."""
+set) on PostgreSQL, where each test gets its own database cloned from a migrated template; headless
+Debian chromium; and where screenshots go (the browser tests' pages, the report pack's PDF pages)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from analysis.report.pdf import QUIET, chromium_path
 from server.db import make_engine, migrate, normalise_url
 from server.settings import ROOT, Settings
 
@@ -104,3 +107,24 @@ def client(app):  # type: ignore[no-untyped-def]
     with TestClient(app) as c:
         yield c
 
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
+    folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless Debian chromium driven by Playwright; a missing chromium fails (never skips) the test."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.fail("chromium is not installed: `apt-get install chromium` (the README's test command, make test, does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox", *QUIET])
+        yield browser
+        browser.close()

@@ -50,6 +50,8 @@ def test_modules_and_functions_stay_small() -> None:
     ({"surveys/a.py": "import analysis.errors\n"}, "surveys/a.py imports analysis.errors"),
     ({"analysis/a.py": "from surveys.compiler import compile_text\n"}, "analysis/a.py imports surveys.compiler"),
     ({"analysis/a.py": "def f():\n    import sqlmodel\n"}, "analysis/a.py imports sqlmodel"),
+    ({"analysis/a.py": "import jinja2\n"}, "analysis/a.py imports jinja2"),
+    ({"analysis/report/a.py": "import sqlmodel\n"}, "analysis/report/a.py imports sqlmodel"),
 ])
 def test_the_import_rule_check_fails_on_a_forbidden_import(tmp_path: Path, files: dict[str, str],
                                                            expected: str) -> None:
@@ -59,6 +61,7 @@ def test_the_import_rule_check_fails_on_a_forbidden_import(tmp_path: Path, files
 def test_allowed_imports_pass_the_import_rule_check(tmp_path: Path) -> None:
     root = write(tmp_path, {"analysis/a.py": "from surveys.problem import Problem\nfrom surveys import problem\n"
                                              "from surveys.model import Survey\nfrom surveys.answers import prune\n",
+                            "analysis/report/b.py": "from jinja2 import Environment\nfrom markupsafe import Markup\n",
                             "server/a.py": "import analysis.errors\nfrom surveys.model import Survey\n"})
     assert layering.room_import_violations(root) == []
 

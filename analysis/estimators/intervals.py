@@ -11,7 +11,8 @@
   with the t critical value on the design df (Dean & Pagano 2015; R >= 4.4 `svyciprop`).
 - `nchs_sizes`, `nchs_interval`: the interval of the NCHS data presentation standards for proportions
   (Parker et al. 2017, Vital Health Stat 2(175)): 95%, n_eff truncated at n, p in {0, 1} -> n_eff = n;
-  `nchs_narrow` tells, without scipy, where that interval is certainly narrower than a width.
+  `nchs_narrow` tells, without scipy, where that interval is certainly narrower than a width;
+  `beta_at_bounds`, the Korn-Graubard interval where p is 0 or 1 (n_eff = n, as those standards).
 
 The t quantile on the design df is `analysis.estimators.student_t` (plain Python: importing scipy
 costs more than a whole 1M-row estimate of the command line); the methods other than `wald` take
@@ -68,6 +69,17 @@ def proportion_interval(
         if method == "wilson":
             return _wilson(p, n_eff, t_quantile(1 - alpha / 2, df))
     raise AnalysisError(E.CI_UNKNOWN, value=show(method), allowed=", ".join(CI_METHODS))
+
+
+def beta_at_bounds(p: float, n: int, df: float, level: float) -> tuple[float, float]:
+    """The Korn-Graubard interval of a proportion estimated as 0 or 1, where the design-based effective
+    size p (1 - p) / se^2 is 0/0: the sample size n stands in for it (as the NCHS standards do, Parker
+    et al. 2017), times the same df factor (t(alpha/2, n - 1) / t(alpha/2, df))^2, capped at n."""
+    alpha = 1 - level
+    ratio = t_quantile(alpha / 2, n - 1) / t_quantile(alpha / 2, df) if n > 1 else 1.0
+    size = min(n * ratio * ratio, float(n))
+    low, high = _clopper_pearson(np.array([p]), np.array([size]), alpha)
+    return (0.0, float(high[0])) if p <= 0 else (float(low[0]), 1.0)
 
 
 def nchs_sizes(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: float) -> tuple[np.ndarray, np.ndarray]:

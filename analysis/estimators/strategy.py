@@ -102,7 +102,8 @@ class Replicated:
             thetas = np.stack([statistic.at(w, zeros).estimate for w in stored.T])
         with np.errstate(invalid="ignore"):
             v = self.replicates.variance(thetas, full.estimate)
-        return Linear(full.estimate, v, v * full.deff), thetas
+            deff = v * full.deff  # 0 x inf (a domain with a constant value) is NaN, as R's deff
+        return Linear(full.estimate, v, deff), thetas
 
     def interval_se(self, thetas: np.ndarray | None, estimate: np.ndarray, se: np.ndarray, method: str) -> np.ndarray:
         """R's svyciprop(method = "logit") on replicates: the replicate variance of logit(p), put back

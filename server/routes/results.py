@@ -23,6 +23,7 @@ from server.catalog import Catalog
 from server.deps import CatalogDep, SessionDep
 from server.errors import P
 from server.routes.console import page
+from server.routes.waves import scope
 from server.staff_errors import S
 from server.store import units, waves
 from server.store.units import Unit
@@ -100,9 +101,10 @@ def _display(ctx: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/console/results", name="results_index", include_in_schema=False)
-def results_index(request: Request, catalog: CatalogDep, caller: Reader) -> Response:
+def results_index(request: Request, session: SessionDep, catalog: CatalogDep, caller: Reader) -> Response:
     surveys = [(name, pub.survey.title) for name, pub in sorted(catalog.current.items())]
-    return page(request, "console/results_index.html", caller, {"surveys": surveys})
+    drawn = [w for w in waves.list_waves(session) if w.drawn_at is not None and scope(caller, "results.read", w)]
+    return page(request, "console/results_index.html", caller, {"surveys": surveys, "waves": drawn})
 
 
 @router.get("/console/results/{survey}", name="results_page", include_in_schema=False)

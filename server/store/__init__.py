@@ -6,7 +6,8 @@ through Alembic migrations in `server/migrations`, never `create_all`.
 
 Nouns: `versions` (published questionnaire definitions), `units` (the org-unit tree and population),
 `drafts` (answers in progress), `responses` (finished, never overwritten), `staff`, `sessions`, `tokens`,
-`logins`, `limits`, `audit`, `questionnaires`. Waves and cases get modules of their own as they arrive.
+`logins`, `limits`, `audit`, `questionnaires`, `waves`, `listings`, `cases`, `reviews`, `updates` (the field
+app's applied-update ledger).
 """
 
 from __future__ import annotations

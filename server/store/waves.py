@@ -60,7 +60,7 @@ class WaveVillage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     wave_id: int = Field(foreign_key="wave.id", index=True)
     village: str = Field(max_length=12, foreign_key="unit.code")
-    stratum: str = Field(max_length=40)
+    stratum: str = Field(max_length=1000)  # a merged stratum names its parts: several townships can be long
     prob: float
     certainty: bool
     selection_order: int

@@ -1,22 +1,18 @@
 """Fixtures of the server tests: cheap password hashes for many accounts, the test's app on a real
-socket, and headless Debian chromium."""
+socket, and Playwright itself for tests that launch chromium their own way (headless Debian chromium
+and where screenshots go are tests/conftest.py's `chromium` and `shots`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
 from tests.server.live import free_port
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -44,34 +40,14 @@ def live_url(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def chromium() -> Iterator[Any]:
-    """A headless Debian chromium driven by Playwright; a missing chromium fails (never skips) the test."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: `apt-get install chromium` (the README's test command, make test, does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def playwright() -> Iterator[Any]:
-    """Playwright itself, for tests that launch Debian chromium their own way (a persistent profile)."""
-    if not Path(CHROMIUM).exists():
+    """Playwright itself, for tests that launch Debian chromium their own way (a persistent profile); a
+    missing chromium fails (never skips) the test."""
+    from analysis.report.pdf import chromium_path
+
+    if chromium_path() is None:
         pytest.fail("chromium is not installed: `apt-get install chromium` (the README's test command, make test, does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         yield p
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: $CUNSHENG_SCREENSHOTS_DIR (`make screenshots`), else the temporary folder."""
-    folder = Path(os.environ.get("CUNSHENG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
+from analysis.report.pdf import QUIET, chromium_path
 from server.app import create_app
 from server.render import STATIC
 from server.settings import Settings
@@ -23,15 +24,12 @@ from surveys.answers import make_env
 from surveys.kinds import to_form
 from surveys.model import Survey
 from tests.server import fieldkit as fk
-from tests.server.conftest import CHROMIUM
 from tests.server.live import Served, clean_env, free_port
 from tests.server.robot import ELIGIBLE, default_answer
 from tests.server.staffkit import COUNTY, PASSWORD, make_staff
 
 VILLAGE = "149901001001"
 COLLECTOR = "zhuren01"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 WECHAT_UA = ("Mozilla/5.0 (Linux; Android 12; V2118A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
              "Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230202 MicroMessenger/8.0.33.2320")
 
@@ -124,8 +122,9 @@ def launch(playwright: Any, profile: Path, offline: bool = False, user_agent: st
     """Chromium on `profile` (kept between launches: its IndexedDB, service worker and caches) at 360 px."""
     extra = {"user_agent": user_agent} if user_agent else {}
     return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, viewport={"width": 360, "height": 760},
-        device_scale_factor=1, locale="zh-CN", offline=offline, service_workers="allow", **extra)
+        str(profile), executable_path=chromium_path(), headless=True, args=["--no-sandbox", *QUIET],
+        viewport={"width": 360, "height": 760}, device_scale_factor=1, locale="zh-CN", offline=offline,
+        service_workers="allow", **extra)
 
 
 def grant_persistence(context: Any, url: str) -> Any:

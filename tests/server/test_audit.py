@@ -267,7 +267,7 @@ def test_an_admin_erases_one_response_on_request_and_only_in_her_subtree(app: An
 
 
 # Commands that write nothing an account did: the server and schema set-up, and the file-based tools.
-NO_ACCOUNT_WRITES = {"serve", "init-db", "check", "estimate", "weights", "sample", "rates"}
+NO_ACCOUNT_WRITES = {"serve", "init-db", "check", "estimate", "evaluate", "weights", "sample", "rates"}
 
 
 def test_each_cli_command_that_writes_is_audited_once(app: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:

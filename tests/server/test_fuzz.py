@@ -103,7 +103,7 @@ def test_every_generated_request_gets_a_documented_answer_and_no_5xx(fuzz_app: A
         except Exception as exc:  # every operation runs; all failures are reported together
             failures[operation.label] = exc
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
-    assert len(seen) == 14, seen  # the public API, the console's JSON twins and the field app's API
+    assert len(seen) == 16, seen  # the public API, the console's JSON twins, the field app's API, indicators, evaluations
     for label, answers in seen.items():
         method = label.split()[0]
         assert not any(status >= 500 for _, status in answers), (label, answers)

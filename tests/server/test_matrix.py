@@ -143,6 +143,7 @@ def _calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "results_chart": results("/console/results/women/chart.svg"),
         "results_design": results("/console/results/women/design.json", marker="poststratum"),
         "api_results": results("/api/v1/results/women", marker="枣岭镇"),
+        "api_indicators": lambda: Call("GET", "/api/v1/indicators", scoped=False),
         "api_staff": api_staff,
         "api_audit": api_audit,
         "console_home": lambda: Call("GET", "/console", scoped=False),
@@ -279,6 +280,10 @@ def _field_calls(app: Any, session: Session) -> dict[str, Callable[[], Call]]:
         "case_replace": replace,
         "case_correct": correct,
         "case_practice": lambda: Call("POST", "/console/cases/practice", scoped=False, allowed=(303, 409)),
+        # a wave of T whose one village has no weighable interview: the evaluation is the wave's 422 problem
+        "evaluation_page": wave_call("/console/waves/{w}/evaluation", allowed=(422,)),
+        "evaluation_report": wave_call("/console/waves/{w}/evaluation/report.xlsx", allowed=(422,)),
+        "api_evaluation": wave_call("/api/v1/evaluations/{w}", allowed=(422,)),
         "review_page": review("GET"),
         "review_post": review("POST"),
     }

@@ -41,6 +41,7 @@ IN_WHEEL = [
     "server/static/field/sw.js", "server/static/field/icon-512.png", "surveys/definitions/women.yaml",
     "surveys/data/indicators.csv", "surveys/definitions/indicators/women.yaml",
     "server/data/county/units.csv", "server/data/county/population.csv", "server/migrations/env.py", "server/migrations/versions/0001_initial_schema.py",
+    "analysis/report/templates/report.html",
 ]
 WHERE = ("import json, sys, server, surveys, analysis, server.render as r; print(json.dumps({"
          "'modules': [server.__file__, surveys.__file__, analysis.__file__], "

@@ -122,3 +122,16 @@ def test_only_an_admin_of_the_wave_sets_its_allocation(app: Any, cheap_hashes: N
             assert _post(client, wid, given).status_code in (403, 404)
             assert "given-strata" not in client.get(f"/console/waves/{wid}").text
     assert _wave(app, wid).given == {}
+
+
+def test_strata_merged_across_several_townships_are_stored_whole(app: Any, cheap_hashes: None) -> None:
+    """One village per stratum: short strata merge, up to three townships in one (a long stratum id)."""
+    with fk.signed_in(app, "fuer", "admin", COUNTY) as admin:
+        made = fk.create_wave(admin, villages=14, allocation="given")
+        wid = fk.wave_id(made)
+        strata = _inputs(admin.get(f"/console/waves/{wid}").text)
+        assert _post(admin, wid, dict.fromkeys(strata, 1)).status_code == 303
+        assert admin.post(f"/console/waves/{wid}/sample", data={"csrf": fk.csrf(admin)}).status_code == 200
+    ids = {v.stratum for v in fk.sample(app, wid)}
+    assert max(len(s) for s in ids) > 40 and len(fk.sample(app, wid)) == 14
+    assert any(s.count("+") >= 2 for s in ids)
