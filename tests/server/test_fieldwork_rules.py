@@ -46,6 +46,7 @@ def test_a_collector_sees_only_his_or_her_cases_and_never_another_villages_listi
     with fk.signed_in(app, f"zr{mine[-6:]}", "collector", mine, make=False) as client:
         page = client.get("/console/cases").text
         assert all(f'/console/cases/{c.id}"' in page for c in own)
+        assert 'href="/field/"' in page  # the offline app, for villages without signal
         assert not any(f'/console/cases/{c.id}"' in page for c in theirs)
         assert client.get(f"/console/cases/{own[0].id}").status_code == 200
         for case in theirs:
